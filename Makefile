@@ -1,0 +1,33 @@
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+SCENARIOS := baseline aca_guatemala aca_families_first aca_high_cap all_three_agreements
+
+.PHONY: run test lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed-run: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[test,dask]'
+	touch $@ $(VENV)/.installed-run
+
+run: $(VENV)/.installed-run
+	@for s in $(SCENARIOS); do $(BIN)/migsim run scenarios/$$s.toml || exit $$?; done
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest -n 2 tests
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+bench: $(VENV)/.installed-run
+	$(BIN)/python benchmarks/bench_full_scale.py
+
+clean:
+	rm -rf $(VENV) results/*/ .pytest_cache

@@ -1,0 +1,29 @@
+"""migsim: a discrete-event simulation of asylum-seeker flows and the 2019 agreements."""
+
+from __future__ import annotations
+
+__version__ = "0.1.0"
+
+from sim.scenario.loader import ScenarioError, load_scenario  # noqa: E402
+
+__all__ = ["ScenarioError", "load_scenario", "run", "__version__"]
+
+
+def run(scenario, seed: int | None = None, replication: int = 0, overrides=None):
+    """Run a scenario (a path or a `Scenario`) once; returns a `RunResult`.
+
+    `seed` replaces the scenario's seed; `overrides` is a mapping of dotted lever paths.
+    """
+    from pathlib import Path
+
+    from sim.model import Model
+    from sim.scenario.loader import with_overrides
+    from sim.scenario.schema import Scenario
+
+    if not isinstance(scenario, Scenario):
+        scenario = load_scenario(Path(scenario))
+    if overrides:
+        scenario = with_overrides(scenario, overrides)
+    if seed is not None:
+        scenario = scenario.model_copy(update={"seed": seed})
+    return Model(scenario, replication).run()

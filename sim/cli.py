@@ -1,0 +1,54 @@
+"""Command line entry point: `migsim COMMAND ...` (also `python -m sim COMMAND ...`).
+
+Bad input prints one line naming the file, the field and the problem, and exits with
+status 2, leaving nothing behind. Commands live in `sim.commands`, one module each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from sim.commands import COMMANDS
+from sim.scenario.loader import ScenarioError
+
+EXIT_BAD_INPUT = 2
+
+
+class UsageError(Exception):
+    """Bad command-line input that is not a scenario problem (exit status 2)."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # argparse's own usage errors: status 2 too
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_BAD_INPUT, f"migsim: error: {message}\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = _Parser(prog="migsim", description="Simulate asylum-seeker flows under border policies.")
+    sub = p.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for name in COMMANDS:
+        importlib.import_module(f"sim.commands.{name}").add_parser(sub)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (ScenarioError, UsageError) as e:
+        print(f"migsim: error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        print(
+            "\nmigsim: interrupted; finished results are kept, no partial files were written",
+            file=sys.stderr,
+        )
+        return 130
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,8 @@
+"""One module per CLI command; each exposes `add_parser(subparsers)`.
+
+To add a command, write a module here and list it in `COMMANDS`.
+"""
+
+from __future__ import annotations
+
+COMMANDS: tuple[str, ...] = ("run",)

@@ -1,0 +1,65 @@
+"""Deterrence feedback: departures respond to the perceived risk of a consequence.
+
+Perceived risk for each nationality x group is the share of its recent outcomes (parties
+processed at the border or stopped in Mexico) that met a consequence, learned `delay_days`
+late and smoothed exponentially over `memory_days` (ratio of smoothed counts). Dated
+announcements add a decaying shift. From `reference_date` on, departures are multiplied by
+
+    m = clip(1 - effect * (risk - risk_ref) / (1 - risk_ref), 0, 1 + effect)
+
+where risk_ref is the risk on the reference date; before it m = 1, and effect = 0 gives
+m = 1 exactly, so departures are then independent of any consequence.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sim.calendar import SimCalendar
+from sim.domain import GROUP_INDEX, NAT_INDEX
+from sim.recorder import N_CELLS
+from sim.scenario.schema import Deterrence
+
+
+class PerceivedRisk:
+    def __init__(self, cfg: Deterrence, cal: SimCalendar) -> None:
+        self.cfg = cfg
+        self.effect = cfg.effect
+        self.alpha = 1.0 / cfg.memory_days
+        self.delay = cfg.delay_days
+        self.ref_day = cal.day(cfg.reference_date)
+        self.outcomes = np.zeros((cal.days, N_CELLS))
+        self.consequences = np.zeros((cal.days, N_CELLS))
+        self._num = np.zeros(N_CELLS)
+        self._den = np.zeros(N_CELLS)
+        self.reference: np.ndarray | None = None
+        self.risk = np.zeros(N_CELLS)
+        self.multiplier = np.ones(N_CELLS)
+        self.shift = np.zeros((cal.days, N_CELLS))
+        days = np.arange(cal.days)
+        for a in cfg.announcements:
+            d0 = cal.day(a.date)
+            decay = np.where(days >= d0, np.exp(-(days - d0) / a.decay_days) * a.risk_shift, 0.0)
+            for n in a.nationalities:
+                for g in a.groups:
+                    self.shift[:, NAT_INDEX[n] * 3 + GROUP_INDEX[g]] += decay
+
+    def update(self, day: int) -> np.ndarray:
+        """Perceived risk and multiplier at the start of `day`; returns the multiplier per cell."""
+        src = day - 1 - self.delay
+        if src >= 0:
+            a = self.alpha
+            self._num += a * (self.consequences[src] - self._num)
+            self._den += a * (self.outcomes[src] - self._den)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            base = np.where(self._den > 0, self._num / np.where(self._den > 0, self._den, 1.0), 0.0)
+        self.risk = np.clip(base + self.shift[day], 0.0, 1.0)
+        if day < self.ref_day or self.effect == 0.0:
+            self.multiplier = np.ones(N_CELLS)
+            return self.multiplier
+        if self.reference is None:
+            self.reference = self.risk.copy()
+        denom = np.maximum(1.0 - self.reference, 0.05)
+        m = 1.0 - self.effect * (self.risk - self.reference) / denom
+        self.multiplier = np.clip(m, 0.0, 1.0 + self.effect)
+        return self.multiplier

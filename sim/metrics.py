@@ -1,0 +1,60 @@
+"""The metrics written to `daily.parquet`, with their meaning (also printed in the README).
+
+Flows are persons per day (unless the description says otherwise); stocks are persons at
+the end of the day. `agreement` is filled only for the metrics marked per agreement.
+"""
+
+from __future__ import annotations
+
+from sim.domain import STATES
+
+FLOWS: dict[str, str] = {
+    "departures": "persons setting out for the US border (every attempt)",
+    "first_departures": "persons setting out for the first time (distinct people)",
+    "reattempts": "persons setting out again after removal, return, transfer or giving up",
+    "deterred": "persons who would have set out at the undeterred rate and did not",
+    "stopped_in_mexico": "persons stopped in transit by Mexican enforcement and returned home",
+    "sought_protection": "persons applying for protection in a transit country (some continue north)",
+    "protection_en_route": "persons who applied for protection in a transit country and stayed",
+    "encounters": "persons taken into US custody at the border (apprehensions + port encounters)",
+    "apprehensions": "Border Patrol apprehensions between ports of entry (part of encounters)",
+    "port_encounters": "encounters at ports of entry (OFO; part of encounters)",
+    "processed": "persons whose processing finished",
+    "removed": "persons removed to their home country",
+    "released": "persons released into the US with a notice to appear",
+    "detained": "persons handed to ICE detention",
+    "hhs_referred": "unaccompanied children handed to HHS",
+    "mpp_enrolled": "persons returned to Mexico under MPP",
+    "mpp_gave_up": "MPP enrollees who gave up and went home",
+    "mpp_crossed": "MPP enrollees who crossed again between ports",
+    "mpp_hearing_removed": "MPP enrollees ordered removed at their hearing",
+    "mpp_hearing_released": "MPP enrollees granted relief at their hearing",
+    "metering_joined": "persons put on a port-of-entry waiting list",
+    "metering_gave_up": "persons leaving a waiting list for home",
+    "metering_crossed": "persons leaving a waiting list to cross between ports",
+    "transfer_referred": "persons found eligible and referred for transfer (per agreement)",
+    "transferred": "persons transferred to the receiving country (per agreement)",
+    "transfer_fallback": "referred persons who got no slot in time and got the usual disposition (per agreement)",
+    "applied_abroad": "transferees applying for asylum in the receiving country (per agreement)",
+    "home_from_abroad": "transferees going home from the receiving country (per agreement)",
+    "retry_from_abroad": "transferees setting out for the US again from the receiving country (per agreement)",
+    "asylum_decided": "persons whose asylum case was decided in the receiving country (per agreement)",
+    "consequences": "processed persons who met a consequence counted by deterrence",
+    "queue_wait_days": "person-days waited for processing, by the day processing started",
+    "custody_days": "person-days in custody, by the day custody ended",
+    "custody_exits_over_72h": "persons leaving custody after more than 72 hours",
+}
+
+STOCKS: dict[str, str] = {
+    **{s: f"persons in state '{s}'" for s in STATES},
+    "custody_over_72h": "persons in custody for more than 72 hours",
+    "awaiting_transfer": "persons in custody waiting for a transfer slot (per agreement)",
+    "asylum_backlog": "transferees' asylum cases pending in the receiving country, persons (per agreement)",
+}
+
+INDICATORS: dict[str, str] = {
+    "deterrence_multiplier": "departure multiplier from deterrence (1 = no effect), per nationality x group",
+    "perceived_risk": "perceived share of arrivals meeting a consequence, per nationality x group",
+}
+
+FLOW_INDEX = {m: i for i, m in enumerate(FLOWS)}

@@ -1,0 +1,140 @@
+"""Daily recording into flat arrays: no per-event pandas work.
+
+The hot path adds numbers to a plain Python list at a computed index; the tidy
+`daily.parquet` table is built once, at the end, with numpy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from sim.domain import GROUPS, NATIONALITIES, STATES
+from sim.metrics import FLOW_INDEX, FLOWS, INDICATORS
+
+N_CELLS = len(NATIONALITIES) * len(GROUPS)
+N_FLOWS = len(FLOWS)
+N_STATES = len(STATES)
+
+
+class Recorder:
+    """Flows per day x metric x cell x agreement, and stock snapshots at the end of each day."""
+
+    def __init__(self, days: int, agreements: list[str]) -> None:
+        self.days = days
+        self.agreements = ["", *agreements]
+        self.n_agr = len(self.agreements)
+        self._stride_day = N_FLOWS * N_CELLS * self.n_agr
+        self.flows: list[float] = [0.0] * (days * self._stride_day)
+        self.ledger: list[int] = [0] * (N_STATES * N_CELLS)
+        self.state_snap = np.zeros((days, N_STATES, N_CELLS))
+        self.extra_names = [
+            "custody_over_72h",
+            "awaiting_transfer",
+            "asylum_backlog",
+            "asylum_backlog_cases",
+        ]
+        self.extra_snap = np.zeros((days, len(self.extra_names), N_CELLS, self.n_agr))
+        self.indicators = np.full((days, len(INDICATORS), N_CELLS), np.nan)
+
+    # -- hot path -----------------------------------------------------------------------
+    def index(self, metric: str) -> int:
+        """Offset of a metric inside one day's block (cache it in the caller)."""
+        return FLOW_INDEX[metric] * N_CELLS * self.n_agr
+
+    def add(self, day: int, offset: int, cell: int, value: float, agr: int = 0) -> None:
+        self.flows[day * self._stride_day + offset + cell * self.n_agr + agr] += value
+
+    def move(self, src: int, dst: int, cell: int, size: int) -> None:
+        """Move `size` persons of `cell` from state `src` to state `dst` (state indices)."""
+        led = self.ledger
+        led[src * N_CELLS + cell] -= size
+        led[dst * N_CELLS + cell] += size
+
+    def enter(self, dst: int, cell: int, size: int) -> None:
+        self.ledger[dst * N_CELLS + cell] += size
+
+    def stock(self, state: int, cell: int) -> int:
+        return self.ledger[state * N_CELLS + cell]
+
+    # -- end of day -----------------------------------------------------------------------
+    def snapshot(self, day: int, extra: np.ndarray, indicators: np.ndarray | None) -> None:
+        if 0 <= day < self.days:
+            self.state_snap[day] = np.asarray(self.ledger, dtype=float).reshape(N_STATES, N_CELLS)
+            self.extra_snap[day] = extra
+            if indicators is not None:
+                self.indicators[day] = indicators
+
+    # -- results --------------------------------------------------------------------------
+    def flow_array(self) -> np.ndarray:
+        """Flows as [day, metric, nationality, group, agreement]."""
+        arr = np.asarray(self.flows, dtype=float)
+        return arr.reshape(self.days, N_FLOWS, len(NATIONALITIES), len(GROUPS), self.n_agr)
+
+    def to_frame(self, dates: pd.DatetimeIndex, first_day: int, scale: float) -> pd.DataFrame:
+        """The tidy table: date, metric, nationality, group, agreement, value."""
+        sl = slice(first_day, self.days)
+        d = dates[sl]
+        parts = [
+            _tidy(d, self.flow_array()[sl] / scale, list(FLOWS), agreements=self.agreements),
+            _tidy(
+                d,
+                self.state_snap[sl].reshape(-1, N_STATES, len(NATIONALITIES), len(GROUPS), 1)
+                / scale,
+                list(STATES),
+                agreements=[""],
+            ),
+            _tidy(
+                d,
+                self.extra_snap[sl].reshape(
+                    -1, len(self.extra_names), len(NATIONALITIES), len(GROUPS), self.n_agr
+                )
+                / scale,
+                self.extra_names,
+                agreements=self.agreements,
+            ),
+            _tidy(
+                d,
+                self.indicators[sl].reshape(
+                    -1, len(INDICATORS), len(NATIONALITIES), len(GROUPS), 1
+                ),
+                list(INDICATORS),
+                agreements=[""],
+                keep_nan_free_only=True,
+            ),
+        ]
+        frame = pd.concat(parts, ignore_index=True)
+        for col in ("metric", "nationality", "group", "agreement"):
+            frame[col] = frame[col].astype("category")
+        return frame
+
+
+def _tidy(
+    dates: pd.DatetimeIndex,
+    arr: np.ndarray,
+    metrics: list[str],
+    agreements: list[str] | None = None,
+    keep_nan_free_only: bool = False,
+) -> pd.DataFrame:
+    """[day, metric, nat, group, agr] -> long rows, dropping series that are zero throughout.
+
+    The per-agreement "" column is dropped for per-agreement stocks when all zero, like any
+    other series.
+    """
+    days = arr.shape[0]
+    agreements = agreements if agreements is not None else [""]
+    flat = arr.reshape(days, -1)
+    keep = ~np.isnan(flat).any(axis=0) if keep_nan_free_only else (flat != 0).any(axis=0)
+    cols = np.flatnonzero(keep)
+    m_i, n_i, g_i, a_i = np.unravel_index(cols, arr.shape[1:])
+    k = len(cols)
+    return pd.DataFrame(
+        {
+            "date": np.repeat(dates.values, k),
+            "metric": np.tile(np.asarray(metrics, dtype=object)[m_i], days),
+            "nationality": np.tile(np.asarray(NATIONALITIES, dtype=object)[n_i], days),
+            "group": np.tile(np.asarray(GROUPS, dtype=object)[g_i], days),
+            "agreement": np.tile(np.asarray(agreements, dtype=object)[a_i], days),
+            "value": flat[:, cols].reshape(-1),
+        }
+    )

@@ -1,0 +1,199 @@
+"""What a run produces, and how it is written: atomically, self-describing.
+
+A results folder holds `daily.parquet` (tidy), `summary.csv` (headline totals),
+`manifest.json` (versions, commit, resolved scenario, hash, seed, run time) and `charts/`.
+It is written to a temporary sibling folder and renamed at the end, so an interrupted or
+failed write never leaves a half-written folder behind.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass, field
+from functools import cached_property
+from importlib import metadata
+from pathlib import Path
+
+import pandas as pd
+
+from sim.calendar import SimCalendar
+from sim.metrics import FLOW_INDEX
+from sim.recorder import Recorder
+from sim.scenario.loader import resolved_dict, scenario_hash
+from sim.scenario.schema import Scenario
+
+_SUMMED = (
+    "departures",
+    "first_departures",
+    "reattempts",
+    "deterred",
+    "stopped_in_mexico",
+    "protection_en_route",
+    "encounters",
+    "apprehensions",
+    "port_encounters",
+    "removed",
+    "released",
+    "detained",
+    "hhs_referred",
+    "mpp_enrolled",
+    "metering_joined",
+    "transferred",
+    "transfer_fallback",
+    "applied_abroad",
+    "home_from_abroad",
+    "retry_from_abroad",
+    "custody_exits_over_72h",
+)
+_PEAKS = ("in_custody", "custody_over_72h", "mpp_waiting", "metering_waitlist", "awaiting_transfer")
+
+
+@dataclass
+class RunResult:
+    scenario: Scenario
+    replication: int
+    calendar: SimCalendar
+    recorder: Recorder
+    wall_seconds: float
+    events: int
+    extra_manifest: dict = field(default_factory=dict)
+
+    @cached_property
+    def daily(self) -> pd.DataFrame:
+        """Tidy daily table: date, metric, nationality, group, agreement, value (persons)."""
+        return self.recorder.to_frame(
+            self.calendar.dates, self.calendar.first_reported, self.scenario.scale
+        )
+
+    @property
+    def people_simulated(self) -> int:
+        """Distinct persons who set out, warm-up included (unscaled model entities x size)."""
+        arr = self.recorder.flow_array()
+        return int(arr[:, FLOW_INDEX["first_departures"]].sum())
+
+    def series(self, metric: str, by: str | None = None) -> pd.Series | pd.DataFrame:
+        """Daily totals of a metric, optionally broken down by a column (wide)."""
+        d = self.daily[self.daily["metric"] == metric]
+        if by is None:
+            return d.groupby("date", observed=True)["value"].sum()
+        return d.pivot_table(
+            index="date", columns=by, values="value", aggfunc="sum", observed=True
+        ).fillna(0.0)
+
+    def summary(self) -> pd.DataFrame:
+        """Headline totals over the reported period (persons), one row per indicator."""
+        d = self.daily
+        rows: list[tuple[str, str, float]] = []
+        totals = d[d["metric"].isin(_SUMMED)].groupby("metric", observed=True)["value"].sum()
+        for m in _SUMMED:
+            rows.append((m, "", float(totals.get(m, 0.0))))
+        for agr in self.recorder.agreements[1:]:
+            for m in ("transferred", "transfer_fallback", "applied_abroad"):
+                v = d[(d["metric"] == m) & (d["agreement"] == agr)]["value"].sum()
+                rows.append((m, agr, float(v)))
+        for m in _PEAKS:
+            s = d[d["metric"] == m].groupby("date", observed=True)["value"].sum()
+            rows.append((f"peak_{m}", "", float(s.max()) if len(s) else 0.0))
+        custody_days = float(d[d["metric"] == "custody_days"]["value"].sum())
+        exits = float(
+            d[
+                d["metric"].isin(
+                    [
+                        "removed",
+                        "released",
+                        "detained",
+                        "hhs_referred",
+                        "transferred",
+                        "mpp_enrolled",
+                    ]
+                )
+            ]["value"].sum()
+        )
+        rows.append(
+            ("mean_custody_hours", "", 24.0 * custody_days / exits if exits else float("nan"))
+        )
+        rows.append(("custody_person_days", "", custody_days))
+        backlog = d[d["metric"] == "asylum_backlog"].groupby("date", observed=True)["value"].sum()
+        rows.append(("asylum_backlog_end", "", float(backlog.iloc[-1]) if len(backlog) else 0.0))
+        rows.append(("people_simulated", "", float(self.people_simulated) / self.scenario.scale))
+        rows.append(("wall_seconds", "", self.wall_seconds))
+        return pd.DataFrame(rows, columns=["indicator", "agreement", "value"])
+
+    def manifest(self) -> dict:
+        return {
+            "migsim_version": _version("migsim"),
+            "git_commit": _git_commit(),
+            "python": platform.python_version(),
+            "platform": platform.platform(),
+            "packages": {
+                p: _version(p)
+                for p in ("simpy", "numpy", "pandas", "pydantic", "pyarrow", "matplotlib")
+            },
+            "scenario_name": self.scenario.name,
+            "scenario_hash": scenario_hash(self.scenario),
+            "seed": self.scenario.seed,
+            "replication": self.replication,
+            "run_seconds": round(self.wall_seconds, 3),
+            "simpy_events": self.events,
+            "people_simulated": self.people_simulated / self.scenario.scale,
+            "scenario": resolved_dict(self.scenario),
+            **self.extra_manifest,
+        }
+
+    def write(self, out_dir: str | Path, charts: bool = True) -> Path:
+        """Write the results folder atomically; returns its path."""
+        out = Path(out_dir)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+        try:
+            self.daily.to_parquet(tmp / "daily.parquet", index=False)
+            self.summary().to_csv(tmp / "summary.csv", index=False)
+            (tmp / "manifest.json").write_text(json.dumps(self.manifest(), indent=2, default=str))
+            if charts:
+                from sim.charts import write_run_charts
+
+                write_run_charts(self, tmp / "charts")
+            replace_dir(tmp, out)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return out
+
+
+def replace_dir(tmp: Path, out: Path) -> None:
+    """Swap a finished temporary folder into place (old results removed only after)."""
+    old = None
+    if out.exists():
+        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        out.rename(old)
+    tmp.rename(out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def _version(pkg: str) -> str:
+    try:
+        return metadata.version(pkg)
+    except metadata.PackageNotFoundError:
+        return "unknown"
+
+
+def _git_commit() -> str | None:
+    try:
+        here = Path(__file__).resolve().parent
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"],
+            cwd=here,
+            capture_output=True,
+            text=True,
+            timeout=5,
+            check=True,
+        )
+        return out.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return None

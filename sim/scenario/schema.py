@@ -1,0 +1,660 @@
+"""The scenario schema: every lever of the model, its unit, bounds and the source of its default.
+
+Scenario files are TOML; `sim.scenario.loader` resolves `extends` and `--set` and then
+validates the result against `Scenario`. The lever names used by notebooks, sweeps and
+tests (`deterrence.effect`, `agreements[].phase_in[].weekly_cap`, ...) are a contract.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+
+from sim.scenario.fields import Frozen, lever
+
+Nationality = Literal["mexico", "guatemala", "honduras", "el_salvador", "other"]
+Group = Literal["single_adult", "family", "unaccompanied_child"]
+AdultGroup = Literal["single_adult", "family"]
+Country = Literal["mexico", "guatemala", "honduras", "el_salvador", "other"]
+Consequence = Literal["removed", "mpp", "transferred", "detained", "stopped_in_mexico"]
+
+NonNeg = Field(ge=0)
+_MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+
+# FY2018 USBP Southwest-border apprehensions by calendar month (Jan..Dec), normalised to mean 1.
+# Source: DHS OHSS "KHSM CBP Encounters - USBP" (sim/data/usbp_swb_monthly_fy2018_fy2019.csv).
+_FY2018_PROFILE = [
+    25970,
+    26670,
+    37400,
+    38240,
+    40350,
+    34090,
+    31300,
+    37520,
+    41490,
+    25500,
+    29090,
+    28990,
+]
+FY2018_SEASONALITY = [round(12 * v / sum(_FY2018_PROFILE), 4) for v in _FY2018_PROFILE]
+
+
+# ----------------------------------------------------------------------------- departures
+class GroupRates(Frozen):
+    """Undeterred departures in persons per month at seasonal factor 1."""
+
+    single_adult: float = lever(0.0, unit="persons/month", ge=0)
+    family: float = lever(0.0, unit="persons/month", ge=0, doc="family-unit individuals")
+    unaccompanied_child: float = lever(0.0, unit="persons/month", ge=0)
+
+
+def _default_rates() -> dict[str, GroupRates]:
+    # FY2019 USBP apprehensions by citizenship (OHSS) split by an assumed family-status mix,
+    # plus an allowance for port-of-entry encounters and people stopped in Mexico.
+    # Replaced by `migsim calibrate`; these are only a starting point.
+    return {
+        "mexico": GroupRates(single_adult=14500, family=1500, unaccompanied_child=1000),
+        "guatemala": GroupRates(single_adult=7500, family=14000, unaccompanied_child=3300),
+        "honduras": GroupRates(single_adult=5500, family=16000, unaccompanied_child=2000),
+        "el_salvador": GroupRates(single_adult=2300, family=5000, unaccompanied_child=1000),
+        "other": GroupRates(single_adult=3500, family=3500, unaccompanied_child=300),
+    }
+
+
+class Departures(Frozen):
+    """Non-homogeneous Poisson departures of travelling parties, per nationality x group."""
+
+    rates: dict[Nationality, GroupRates] = lever(
+        default_factory=_default_rates,
+        unit="persons/month",
+        source="FY2019 USBP apprehensions by citizenship (DHS OHSS); group mix assumed; refit by `migsim calibrate`",
+        doc="undeterred departure intensity per nationality and group at seasonal factor 1",
+    )
+    seasonality: list[float] = lever(
+        default_factory=lambda: list(FY2018_SEASONALITY),
+        unit="multiplier, Jan..Dec",
+        source="FY2018 USBP monthly apprehensions, normalised to mean 1 (DHS OHSS)",
+        doc="calendar-month multiplier on every rate",
+        min_length=12,
+        max_length=12,
+    )
+    level: dict[str, dict[str, float]] = lever(
+        default_factory=dict,
+        unit="multiplier by YYYY-MM",
+        source="fitted by `migsim calibrate` to FY2018-FY2019; empty = 1",
+        doc="monthly level multiplier per nationality (key 'all' applies to every nationality)",
+    )
+    level_after_fit: Literal["last_year", "one"] = lever(
+        "last_year",
+        source="documented forecasting rule (README, Calibration)",
+        doc="for months after the last `level` month: repeat the same calendar month of the last fitted year, or use 1",
+    )
+    family_extra_members: float = lever(
+        0.6,
+        unit="persons",
+        ge=0,
+        source="assumption: most FY2019 family units were one parent with one or two children",
+        doc="family party size = 2 + Poisson(this)",
+    )
+
+    @field_validator("level")
+    @classmethod
+    def _months(cls, v: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        allowed = {"all", "mexico", "guatemala", "honduras", "el_salvador", "other"}
+        for nat, months in v.items():
+            if nat not in allowed:
+                raise ValueError(f"unknown nationality {nat!r} (expected one of {sorted(allowed)})")
+            for m, x in months.items():
+                if not _MONTH.match(m):
+                    raise ValueError(f"{nat}: month {m!r} is not YYYY-MM")
+                if x < 0:
+                    raise ValueError(f"{nat}.{m}: level must be >= 0")
+        return v
+
+
+# ----------------------------------------------------------------------------- journey
+class Leg(Frozen):
+    country: Country
+    mean_days: float = lever(unit="days", ge=0)
+    cv: float = lever(
+        0.5, unit="coefficient of variation", ge=0, doc="gamma-distributed; 0 = fixed"
+    )
+
+
+class Route(Frozen):
+    share: float = lever(1.0, ge=0, le=1, doc="share of the nationality's parties on this route")
+    legs: list[Leg] = Field(min_length=1)
+
+
+def _nt(origin: str, origin_days: float) -> list[Route]:
+    legs = [Leg(country=origin, mean_days=origin_days, cv=0.5)] if origin != "guatemala" else []
+    legs += [
+        Leg(country="guatemala", mean_days=5, cv=0.5),
+        Leg(country="mexico", mean_days=24, cv=0.4),
+    ]
+    return [Route(share=1.0, legs=legs)]
+
+
+def _default_routes() -> dict[str, list[Route]]:
+    mexico = Leg(country="mexico", mean_days=24, cv=0.4)
+    guatemala = Leg(country="guatemala", mean_days=5, cv=0.5)
+    return {
+        "mexico": [Route(legs=[Leg(country="mexico", mean_days=6, cv=0.6)])],
+        "guatemala": _nt("guatemala", 0),
+        "honduras": [
+            Route(share=0.85, legs=_nt("honduras", 3)[0].legs),
+            # the Pan-American highway through El Salvador (assumption: a minority route)
+            Route(
+                share=0.15,
+                legs=[
+                    Leg(country="honduras", mean_days=2, cv=0.5),
+                    Leg(country="el_salvador", mean_days=2, cv=0.5),
+                    guatemala,
+                    mexico,
+                ],
+            ),
+        ],
+        "el_salvador": _nt("el_salvador", 2),
+        "other": [
+            # Nicaraguans, Cubans, South Americans and others coming overland through Central America
+            Route(
+                share=0.6,
+                legs=[
+                    Leg(country="other", mean_days=10, cv=0.6),
+                    Leg(country="honduras", mean_days=3, cv=0.5),
+                    guatemala,
+                    mexico,
+                ],
+            ),
+            # ... or reaching Mexico directly (by air or sea)
+            Route(share=0.4, legs=[Leg(country="mexico", mean_days=14, cv=0.6)]),
+        ],
+    }
+
+
+class ProtectionSeeking(Frozen):
+    apply_probability: float = lever(
+        0.0, ge=0, le=1, doc="chance a party applies for protection in this transit country"
+    )
+    continue_share: float = lever(
+        0.3,
+        ge=0,
+        le=1,
+        doc="share of applicants who still continue north (and are then exempt from transfer there)",
+    )
+
+
+def _default_protection() -> dict[str, ProtectionSeeking]:
+    return {
+        # Mexico: COMAR asylum claims ~30,000 (2018) -> ~71,000 (2019) against roughly
+        # a million transiting; ~4% (domain facts, COMAR).
+        "mexico": ProtectionSeeking(apply_probability=0.04, continue_share=0.3),
+        # Guatemala: 263 applications in 2018 (UNHCR-derived) against hundreds of thousands transiting.
+        "guatemala": ProtectionSeeking(apply_probability=0.001, continue_share=0.5),
+    }
+
+
+class Journey(Frozen):
+    """Travel north in legs; about a month from the Northern Triangle (domain facts, caravan 2018)."""
+
+    routes: dict[Nationality, list[Route]] = lever(
+        default_factory=_default_routes,
+        unit="days per leg",
+        source="~1 month San Pedro Sula -> Tijuana (Oct 2018 caravan); 38-42 days on foot to McAllen",
+    )
+    protection: dict[Country, ProtectionSeeking] = lever(
+        default_factory=_default_protection,
+        source="COMAR claims 2018-2019; Guatemala 263 applications in 2018 (UNHCR)",
+        doc="protection seeking per transit country (not the origin)",
+    )
+
+    @model_validator(mode="after")
+    def _shares(self) -> Journey:
+        for nat, routes in self.routes.items():
+            total = sum(r.share for r in routes)
+            if abs(total - 1.0) > 1e-6:
+                raise ValueError(f"routes.{nat}: route shares sum to {total:g}, not 1")
+        return self
+
+
+# ----------------------------------------------------------------------------- enforcement
+class HazardStep(Frozen):
+    from_: dt.date = Field(alias="from")
+    daily_hazard: float = lever(unit="1/day", ge=0, le=1)
+
+
+class Enforcement(Frozen):
+    """Mexico stops non-Mexican migrants in transit at a dated, piecewise-constant hazard."""
+
+    mexico: list[HazardStep] = lever(
+        default_factory=lambda: [
+            HazardStep(**{"from": dt.date(2000, 1, 1), "daily_hazard": 0.0055}),
+            HazardStep(**{"from": dt.date(2019, 6, 7), "daily_hazard": 0.011}),
+        ],
+        unit="1/day while in Mexico",
+        source="Mexican apprehensions ~547/day Jan-May 2019 -> ~1,030/day Jun-Jul 2019 (SEDENA; Mexico News Daily)",
+    )
+
+    @field_validator("mexico")
+    @classmethod
+    def _sorted(cls, v: list[HazardStep]) -> list[HazardStep]:
+        if any(b.from_ <= a.from_ for a, b in zip(v, v[1:], strict=False)):
+            raise ValueError("steps must have strictly increasing 'from' dates")
+        return v
+
+
+# ----------------------------------------------------------------------------- border
+class GroupFloat(Frozen):
+    single_adult: float = Field(ge=0)
+    family: float = Field(ge=0)
+    unaccompanied_child: float = Field(ge=0)
+
+
+class Border(Frozen):
+    """CBP processing: parallel lanes with random processing times; a priority rule orders the queue."""
+
+    processing_lanes: int = lever(
+        2600,
+        unit="parallel processing lanes",
+        gt=0,
+        source="assumption; sets daily capacity with processing_hours",
+    )
+    processing_hours: GroupFloat = lever(
+        default_factory=lambda: GroupFloat(single_adult=22, family=30, unaccompanied_child=30),
+        unit="hours per party (exponential mean)",
+        source="average USBP custody 39 h overall, 44 h for Central Americans, 2014-15 (Cato analysis of CBP data)",
+    )
+    holding_capacity: int = lever(
+        4000, unit="persons", ge=0, source="about 4,000 considered capacity, Jul 2019 (AP/DHS)"
+    )
+    priority: list[Group] | Literal["fifo"] = lever(
+        default_factory=lambda: ["unaccompanied_child", "family", "single_adult"],
+        doc="processing order by group, or 'fifo'",
+        source="TEDS standards prioritise children and families",
+    )
+    port_of_entry_share: dict[Nationality, float] = lever(
+        default_factory=lambda: {
+            "mexico": 0.12,
+            "guatemala": 0.06,
+            "honduras": 0.08,
+            "el_salvador": 0.08,
+            "other": 0.45,
+        },
+        unit="share of arriving parties",
+        source="FY2019 OFO inadmissibles 126,001 of 977,509 SWB encounters (CBP); mix by nationality assumed",
+        doc="share presenting at ports of entry (OFO) rather than crossing between ports (USBP)",
+    )
+    hhs_hours: float = lever(
+        48,
+        unit="hours",
+        ge=0,
+        source="TEDS: children moved to HHS within 72 h",
+        doc="custody of unaccompanied children after processing",
+    )
+
+    @field_validator("priority")
+    @classmethod
+    def _prio(cls, v: list[str] | str) -> list[str] | str:
+        if v != "fifo" and sorted(v) != sorted(["single_adult", "family", "unaccompanied_child"]):
+            raise ValueError("priority must list each group exactly once, or be 'fifo'")
+        return v
+
+    @field_validator("port_of_entry_share")
+    @classmethod
+    def _shares(cls, v: dict[str, float]) -> dict[str, float]:
+        for k, x in v.items():
+            if not 0 <= x <= 1:
+                raise ValueError(f"{k}: share must be in [0, 1]")
+        return v
+
+
+# ----------------------------------------------------------------------------- dispositions
+class Shares(Frozen):
+    removal: float = Field(ge=0, le=1)
+    release: float = Field(ge=0, le=1)
+    detention: float = Field(ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _sum(self) -> Shares:
+        total = self.removal + self.release + self.detention
+        if abs(total - 1) > 1e-6:
+            raise ValueError(f"removal + release + detention = {total:g}, must be 1")
+        return self
+
+
+def _default_shares() -> dict[str, dict[str, Shares]]:
+    central = {
+        "single_adult": Shares(removal=0.35, release=0.15, detention=0.50),
+        "family": Shares(removal=0.05, release=0.80, detention=0.15),
+    }
+    return {
+        "mexico": {
+            "single_adult": Shares(removal=0.85, release=0.03, detention=0.12),
+            "family": Shares(removal=0.45, release=0.40, detention=0.15),
+        },
+        "guatemala": dict(central),
+        "honduras": dict(central),
+        "el_salvador": dict(central),
+        "other": {
+            "single_adult": Shares(removal=0.25, release=0.25, detention=0.50),
+            "family": Shares(removal=0.05, release=0.80, detention=0.15),
+        },
+    }
+
+
+class Dispositions(Frozen):
+    """Outcome of processing for adults and families; unaccompanied children always go to HHS."""
+
+    shares: dict[Nationality, dict[AdultGroup, Shares]] = lever(
+        default_factory=_default_shares,
+        source="ICE FY2019: 37,906 booked into family centres vs ~200,000 family members released; Mexican adults mostly returned (assumption)",
+    )
+    overcrowding_release_share: float = lever(
+        0.5,
+        ge=0,
+        le=1,
+        source="assumption: direct releases when custody overflowed in 2019 (ICE FY2019 report)",
+        doc="when custody exceeds holding capacity, this share of would-be detentions are released instead",
+    )
+
+
+# ----------------------------------------------------------------------------- agreements
+class PhaseStep(Frozen):
+    from_: dt.date = Field(alias="from")
+    weekly_cap: int = lever(unit="persons per week", ge=0)
+    groups: list[AdultGroup] = lever(doc="groups allowed: subset of single_adult, family")
+
+    @field_validator("groups", mode="before")
+    @classmethod
+    def _no_children(cls, v: object) -> object:
+        if isinstance(v, list) and "unaccompanied_child" in v:
+            raise ValueError(
+                "unaccompanied_child cannot be transferred (children are exempt from the ACAs)"
+            )
+        return v
+
+
+class Agreement(Frozen):
+    """An Asylum Cooperative Agreement: transfers to a receiving country, phased in by dated steps."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    receiving_country: Literal["guatemala", "honduras", "el_salvador"]
+    eligible_nationalities: list[Nationality] = Field(min_length=1)
+    start: dt.date
+    end: dt.date | None = None
+    phase_in: list[PhaseStep] = Field(min_length=1)
+    max_wait_days: float = lever(
+        3.0,
+        unit="days",
+        ge=0,
+        source="TEDS 72-hour standard",
+        doc="longest wait in custody for a transfer slot before the fallback disposition",
+    )
+    referral_share: float = lever(
+        1.0, ge=0, le=1, source="assumption", doc="share of eligible parties referred for transfer"
+    )
+
+    @model_validator(mode="after")
+    def _dates(self) -> Agreement:
+        if self.end is not None and self.end <= self.start:
+            raise ValueError(f"end {self.end} is not after start {self.start}")
+        steps = self.phase_in
+        if any(b.from_ <= a.from_ for a, b in zip(steps, steps[1:], strict=False)):
+            raise ValueError("phase_in steps must have strictly increasing 'from' dates")
+        if steps[0].from_ < self.start:
+            raise ValueError(
+                f"phase_in starts {steps[0].from_}, before the agreement start {self.start}"
+            )
+        if self.receiving_country in self.eligible_nationalities:
+            raise ValueError("the receiving country's own nationals cannot be eligible")
+        return self
+
+
+class ReceivingCountry(Frozen):
+    """What transferees do in the receiving country, and its asylum system's capacity."""
+
+    apply_share: float = lever(
+        0.03,
+        ge=0,
+        le=1,
+        source="'very few applied (a few percent)', HRW / Refugees International May 2020",
+    )
+    retry_share: float = lever(
+        0.2,
+        ge=0,
+        le=1,
+        source="assumption",
+        doc="share who set out for the US again (the rest go home)",
+    )
+    decision_hours: float = lever(
+        72, unit="hours", ge=0, source="transferees given ~72 h to apply or leave (HRW 2020)"
+    )
+    retry_delay_days: float = lever(30, unit="days (exponential mean)", ge=0, source="assumption")
+    asylum_cases_per_year: float = lever(
+        150, unit="cases/year", gt=0, source="100-150 cases a year, US Embassy cable Jun 2019"
+    )
+    initial_backlog: int = lever(
+        400, unit="cases", ge=0, source="more than 400 pending, US Embassy cable Jun 2019"
+    )
+
+    @model_validator(mode="after")
+    def _sum(self) -> ReceivingCountry:
+        if self.apply_share + self.retry_share > 1 + 1e-9:
+            raise ValueError("apply_share + retry_share must be <= 1")
+        return self
+
+
+# ----------------------------------------------------------------------------- behaviour
+class Reattempt(Frozen):
+    probability: float = lever(ge=0, le=1)
+    mean_delay_days: float = lever(unit="days (exponential mean)", ge=0)
+
+
+class Reattempts(Frozen):
+    """Who sets out again, and after how long (assumptions; no published estimate)."""
+
+    removed: Reattempt = lever(
+        default_factory=lambda: Reattempt(probability=0.25, mean_delay_days=60), source="assumption"
+    )
+    stopped_in_mexico: Reattempt = lever(
+        default_factory=lambda: Reattempt(probability=0.4, mean_delay_days=45), source="assumption"
+    )
+    home_from_abroad: Reattempt = lever(
+        default_factory=lambda: Reattempt(probability=0.15, mean_delay_days=90), source="assumption"
+    )
+    gave_up: Reattempt = lever(
+        default_factory=lambda: Reattempt(probability=0.2, mean_delay_days=60), source="assumption"
+    )
+
+
+class Announcement(Frozen):
+    date: dt.date
+    risk_shift: float = lever(unit="added perceived risk", ge=-1, le=1)
+    decay_days: float = lever(60, unit="days (e-folding)", gt=0)
+    nationalities: list[Nationality] = Field(
+        default_factory=lambda: ["guatemala", "honduras", "el_salvador", "other"]
+    )
+    groups: list[Group] = Field(default_factory=lambda: ["single_adult", "family"])
+
+
+class Deterrence(Frozen):
+    """Departures respond to the perceived risk of a consequence at the border."""
+
+    effect: float = lever(
+        0.0,
+        ge=0,
+        le=1,
+        source="no published causal estimate (domain facts); an uncertain lever",
+        doc="0 = departures ignore consequences; 1 = strongest response",
+    )
+    memory_days: float = lever(
+        60, unit="days", gt=0, source="assumption", doc="smoothing window of perceived risk"
+    )
+    delay_days: int = lever(
+        14, unit="days", ge=0, source="assumption", doc="news lag from the border to origin"
+    )
+    reference_date: dt.date = lever(
+        dt.date(2019, 1, 28),
+        source="the day before MPP began; risk then is the reference",
+        doc="multiplier is 1 until this date; afterwards it responds to risk relative to the risk on this date",
+    )
+    consequences: list[Consequence] = lever(
+        default_factory=lambda: ["removed", "mpp", "transferred"],
+        doc="outcomes that count as a consequence",
+    )
+    announcements: list[Announcement] = Field(default_factory=list)
+
+
+class MPPStep(Frozen):
+    from_: dt.date = Field(alias="from")
+    share: float = lever(unit="share of eligible arriving parties", ge=0, le=1)
+
+
+class MPP(Frozen):
+    """Remain in Mexico: eligible parties are returned to Mexico to wait for US hearings."""
+
+    enrolment: list[MPPStep] = lever(
+        default_factory=lambda: [
+            MPPStep(**{"from": dt.date(2019, 1, 29), "share": 0.01}),
+            MPPStep(**{"from": dt.date(2019, 4, 1), "share": 0.08}),
+            MPPStep(**{"from": dt.date(2019, 6, 1), "share": 0.15}),
+            MPPStep(**{"from": dt.date(2019, 7, 1), "share": 0.35}),
+            MPPStep(**{"from": dt.date(2019, 10, 1), "share": 0.45}),
+        ],
+        source="MPP court cases Jan-Jul 2019 (TRAC) against Central American apprehensions; expansion Jul 2019 (DHS)",
+        doc="empty = no MPP",
+    )
+    daily_capacity: float | None = lever(
+        None, unit="persons/day", ge=0, doc="optional enrolment limit"
+    )
+    nationalities: list[Nationality] = Field(
+        default_factory=lambda: ["guatemala", "honduras", "el_salvador", "other"]
+    )
+    groups: list[AdultGroup] = Field(default_factory=lambda: ["single_adult", "family"])
+    hearings_per_day: float = lever(
+        250,
+        unit="persons/day",
+        gt=0,
+        source="assumption (immigration court capacity for MPP dockets)",
+    )
+    give_up_days: float = lever(
+        120,
+        unit="days (exponential mean)",
+        gt=0,
+        source="about half missed a hearing by Nov 2019 (TRAC)",
+    )
+    cross_days: float = lever(240, unit="days (exponential mean)", gt=0, source="assumption")
+    grant_share: float = lever(0.05, ge=0, le=1, source="MPP relief grants ~1-5% (TRAC)")
+
+    @field_validator("enrolment")
+    @classmethod
+    def _sorted(cls, v: list[MPPStep]) -> list[MPPStep]:
+        if any(b.from_ <= a.from_ for a, b in zip(v, v[1:], strict=False)):
+            raise ValueError("steps must have strictly increasing 'from' dates")
+        return v
+
+
+class Metering(Frozen):
+    """Daily intake limits at ports of entry; the rest wait on lists in Mexican border cities."""
+
+    start: dt.date | None = lever(
+        dt.date(2018, 4, 1),
+        source="CBP formalised metering Apr 2018 (Strauss Center)",
+        doc="none = no metering",
+    )
+    daily_intake: float = lever(
+        330,
+        unit="persons/day",
+        ge=0,
+        source="~4,200 asylum seekers a month processed at ports, spring 2019 (Strauss Center)",
+    )
+    give_up_days: float = lever(90, unit="days (exponential mean)", gt=0, source="assumption")
+    cross_share: float = lever(
+        0.6,
+        ge=0,
+        le=1,
+        source="assumption",
+        doc="share of those leaving the list who cross between ports",
+    )
+
+
+class TransitBar(Frozen):
+    """Asylum ineligibility for transiting a third country without seeking protection there."""
+
+    start: dt.date | None = lever(
+        dt.date(2019, 7, 16),
+        source="interim final rule, Federal Register 16 Jul 2019",
+        doc="none = no bar",
+    )
+    release_multiplier: float = lever(
+        0.5,
+        ge=0,
+        le=1,
+        source="assumption",
+        doc="release share is multiplied by this; the difference goes to removal",
+    )
+
+
+# ----------------------------------------------------------------------------- scenario
+class Scenario(Frozen):
+    """A complete, validated scenario. Frozen: the model never mutates its configuration."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    description: str = ""
+    start: dt.date
+    end: dt.date
+    seed: int = lever(20191121, ge=0, doc="root of all random streams")
+    warmup_days: int = lever(
+        120,
+        unit="days",
+        ge=0,
+        le=730,
+        source="longer than the journey plus custody times, so the system is warm on `start`",
+        doc="the model runs this many days before `start`; outputs begin at `start`",
+    )
+    scale: float = lever(
+        1.0,
+        gt=0,
+        le=1,
+        doc="simulate this share of parties with capacities scaled to match; counts are scaled back",
+    )
+    departures: Departures = Field(default_factory=Departures)
+    journey: Journey = Field(default_factory=Journey)
+    enforcement: Enforcement = Field(default_factory=Enforcement)
+    border: Border = Field(default_factory=Border)
+    dispositions: Dispositions = Field(default_factory=Dispositions)
+    agreements: list[Agreement] = Field(default_factory=list)
+    receiving: dict[Literal["guatemala", "honduras", "el_salvador"], ReceivingCountry] = Field(
+        default_factory=lambda: {
+            "guatemala": ReceivingCountry(),
+            "honduras": ReceivingCountry(asylum_cases_per_year=50, initial_backlog=50),
+            "el_salvador": ReceivingCountry(asylum_cases_per_year=50, initial_backlog=50),
+        }
+    )
+    reattempts: Reattempts = Field(default_factory=Reattempts)
+    deterrence: Deterrence = Field(default_factory=Deterrence)
+    mpp: MPP = Field(default_factory=MPP)
+    metering: Metering = Field(default_factory=Metering)
+    transit_bar: TransitBar = Field(default_factory=TransitBar)
+
+    @model_validator(mode="after")
+    def _checks(self) -> Scenario:
+        if self.end <= self.start:
+            raise ValueError(f"end {self.end} is not after start {self.start}")
+        names = [a.name for a in self.agreements]
+        if len(set(names)) != len(names):
+            raise ValueError(f"agreement names must be unique, got {names}")
+        for a in self.agreements:
+            if a.receiving_country not in self.receiving:
+                raise ValueError(
+                    f"agreement {a.name!r}: no [receiving.{a.receiving_country}] section"
+                )
+        return self
+
+    @property
+    def days(self) -> int:
+        return (self.end - self.start).days
