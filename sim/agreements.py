@@ -58,7 +58,7 @@ class AgreementDesk:
         self._transfer, self._fallback = transfer, fallback
         self.week = -1
         self.used = 0.0
-        self.waiting: deque[Party] = deque()
+        self.waiting: deque[tuple[Party, object]] = deque()
         self.awaiting = [0] * 15  # persons waiting, by cell
         self.rs = ctx.rng(f"agreement:{cfg.name}")
         self._referred = ctx.rec.index("transfer_referred")
@@ -107,19 +107,19 @@ class AgreementDesk:
 
     def wait(self, party: Party) -> None:
         """Hold the party in custody for a slot, at most `max_wait_days`."""
-        party.waiting = True
-        self.waiting.append(party)
+        ticket = party.waiting = object()
+        self.waiting.append((party, ticket))
         self.awaiting[party.cell] += party.size
-        ev = Timeout(self.ctx.env, self.max_wait, party)
+        ev = Timeout(self.ctx.env, self.max_wait, (party, ticket))
         ev.callbacks.append(self._deadline)
 
     def _leave_wait(self, party: Party) -> None:
-        party.waiting = False
+        party.waiting = None
         self.awaiting[party.cell] -= party.size
 
     def _deadline(self, ev: Timeout) -> None:
-        party: Party = ev._value
-        if party.waiting:
+        party, ticket = ev._value
+        if party.waiting is ticket:
             self._leave_wait(party)
             self._fallback(party, self, self.ctx.env.now)
 
@@ -128,10 +128,11 @@ class AgreementDesk:
         if not self.waiting:
             return
         now = float(day)
-        still: deque[Party] = deque()
+        still: deque[tuple[Party, object]] = deque()
         self._roll_week(day)
-        for party in self.waiting:
-            if not party.waiting:
+        for entry in self.waiting:
+            party, ticket = entry
+            if party.waiting is not ticket:
                 continue
             if not self.eligible(party, day):
                 self._leave_wait(party)
@@ -141,5 +142,5 @@ class AgreementDesk:
                 self.used += party.size
                 self._transfer(party, self, now)
             else:
-                still.append(party)
+                still.append(entry)
         self.waiting = still

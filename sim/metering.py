@@ -34,8 +34,8 @@ class PortMetering:
         self.start_day = ctx.cal.day(cfg.start) if cfg.start is not None else None
         self.intake = cfg.daily_intake * ctx.scale
         self.credit = 0.0
-        self.queue: deque[Party] = deque()
-        self.leaving: list[tuple[float, int, Party]] = []
+        self.queue: deque[tuple[Party, object]] = deque()
+        self.leaving: list[tuple[float, int, Party, object]] = []
         self._seq = count()
         self._admit, self._cross, self._gave_up = admit, cross, gave_up
         self.rs = ctx.rng("metering")
@@ -50,18 +50,18 @@ class PortMetering:
     def join(self, party: Party, now: float) -> None:
         self.ctx.rec.add(int(now), self._joined, party.cell, party.size)
         self.ctx.move(party, WAITLIST)
-        party.waiting = True
-        self.queue.append(party)
+        ticket = party.waiting = object()
+        self.queue.append((party, ticket))
         t_leave = now + self.rs.exponential() * self.cfg.give_up_days
-        heapq.heappush(self.leaving, (t_leave, next(self._seq), party))
+        heapq.heappush(self.leaving, (t_leave, next(self._seq), party, ticket))
 
     def tick(self, day: int) -> None:
         rec = self.ctx.rec
         while self.leaving and self.leaving[0][0] < day + 1:
-            t, _, party = heapq.heappop(self.leaving)
-            if not party.waiting:
+            t, _, party, ticket = heapq.heappop(self.leaving)
+            if party.waiting is not ticket:
                 continue
-            party.waiting = False
+            party.waiting = None
             if self.rs.uniform() < self.cfg.cross_share:
                 rec.add(day, self._m_crossed, party.cell, party.size)
                 party.at_port = False
@@ -72,14 +72,14 @@ class PortMetering:
                 self._gave_up(party, float(day))
         self.credit += self.intake
         while self.queue:
-            head = self.queue[0]
-            if not head.waiting:
+            head, ticket = self.queue[0]
+            if head.waiting is not ticket:
                 self.queue.popleft()
                 continue
             if head.size > self.credit:
                 break
             self.queue.popleft()
-            head.waiting = False
+            head.waiting = None
             self.credit -= head.size
             self._admit(head, float(day))
         if not self.queue:

@@ -15,7 +15,8 @@ from collections.abc import Callable
 
 import numpy as np
 import simpy
-from simpy.events import Timeout
+from simpy.core import URGENT
+from simpy.events import Event, Timeout
 
 from sim.agreements import AgreementDesk
 from sim.border import BorderStation
@@ -140,7 +141,16 @@ class Model:
             self._depart(day, mult)
             if progress is not None and day % 30 == 0:
                 progress(day, days)
-            yield self.env.timeout(1)
+            yield self._next_day()
+
+    def _next_day(self) -> Event:
+        """A one-day timeout scheduled URGENT, so the daily tick (and its end-of-day snapshot)
+        comes before every other event at the same instant; otherwise an event at exactly
+        midnight could be counted in the next day's flows but in the previous day's stocks."""
+        ev = Event(self.env)
+        ev._ok, ev._value = True, None
+        self.env.schedule(ev, URGENT, 1)
+        return ev
 
     def _end_of_day(self, day: int) -> None:
         self.custody.end_of_day(day)

@@ -40,8 +40,8 @@ class RemainInMexico:
         self.hearings = cfg.hearings_per_day * ctx.scale
         self.credit = 0.0
         self.enrolled_today = 0
-        self.queue: deque[Party] = deque()
-        self.leaving: list[tuple[float, int, bool, Party]] = []
+        self.queue: deque[tuple[Party, object]] = deque()
+        self.leaving: list[tuple[float, int, bool, Party, object]] = []
         self._seq = count()
         self._leave_custody, self._cross, self._went_home = leave_custody, cross, went_home
         self.rs = ctx.rng("mpp")
@@ -65,12 +65,13 @@ class RemainInMexico:
         self.enrolled_today += party.size
         self.ctx.rec.add(day, self._enrolled, party.cell, party.size)
         self._leave_custody(party, MPP_WAITING, now)
-        party.waiting = True
-        self.queue.append(party)
+        ticket = party.waiting = object()
+        self.queue.append((party, ticket))
         t_give = self.rs.exponential() * self.cfg.give_up_days
         t_cross = self.rs.exponential() * self.cfg.cross_days
         heapq.heappush(
-            self.leaving, (now + min(t_give, t_cross), next(self._seq), t_cross < t_give, party)
+            self.leaving,
+            (now + min(t_give, t_cross), next(self._seq), t_cross < t_give, party, ticket),
         )
         return True
 
@@ -78,10 +79,10 @@ class RemainInMexico:
         self.enrolled_today = 0
         rec = self.ctx.rec
         while self.leaving and self.leaving[0][0] < day + 1:
-            t, _, crosses, party = heapq.heappop(self.leaving)
-            if not party.waiting:
+            t, _, crosses, party, ticket = heapq.heappop(self.leaving)
+            if party.waiting is not ticket:
                 continue
-            party.waiting = False
+            party.waiting = None
             if crosses:
                 rec.add(day, self._crossed, party.cell, party.size)
                 party.at_port = False
@@ -92,14 +93,14 @@ class RemainInMexico:
                 self._went_home(party, GAVE_UP, float(day))
         self.credit += self.hearings
         while self.queue:
-            head = self.queue[0]
-            if not head.waiting:
+            head, ticket = self.queue[0]
+            if head.waiting is not ticket:
                 self.queue.popleft()
                 continue
             if head.size > self.credit:
                 break
             self.queue.popleft()
-            head.waiting = False
+            head.waiting = None
             self.credit -= head.size
             if self.rs.uniform() < self.cfg.grant_share:
                 rec.add(day, self._h_released, head.cell, head.size)

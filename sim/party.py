@@ -43,4 +43,6 @@ class Party:
         self.state = state  # index into sim.domain.STATES
         self.t_arrival = 0.0  # time taken into custody
         self.arrival_day = 0
-        self.waiting = False  # waiting for a transfer slot or an MPP hearing
+        # ticket of the waiting list the party is on (None = on none); list entries carry the
+        # ticket, so a stale entry from an earlier wait is recognised and skipped
+        self.waiting: object | None = None
