@@ -37,6 +37,8 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ScenarioError(path, "", "file not found") from None
     except OSError as e:
         raise ScenarioError(path, "", f"cannot read: {e.strerror}") from None
+    except UnicodeDecodeError as e:
+        raise ScenarioError(path, "", f"not UTF-8 text (byte {e.start})") from None
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as e:
@@ -92,12 +94,30 @@ def _source_of(loc: str, prov: Mapping[str, str], default: str) -> str:
     return default
 
 
+def _readable_loc(raw: Any, loc: tuple[Any, ...]) -> str:
+    """A pydantic error location as a `--set` path: union-branch tags dropped, list items of
+    named tables (agreements) shown by name rather than index."""
+    parts: list[str] = []
+    node = raw
+    for p in loc:
+        if isinstance(p, str) and "[" in p and p != "[key]":
+            continue  # e.g. "list[literal[...]]": which branch of a union failed
+        if isinstance(node, list) and isinstance(p, int) and -len(node) <= p < len(node):
+            node = node[p]
+            name = node.get("name") if isinstance(node, dict) else None
+            parts.append(name if isinstance(name, str) and name else str(p))
+            continue
+        node = node.get(p) if isinstance(node, dict) else None
+        parts.append(str(p))
+    return ".".join(parts)
+
+
 def _validate(raw: dict[str, Any], prov: Mapping[str, str], default_src: str) -> Scenario:
     try:
         return Scenario.model_validate(raw)
     except ValidationError as e:
         err = e.errors()[0]
-        loc = ".".join(str(p) for p in err["loc"])
+        loc = _readable_loc(raw, err["loc"])
         msg = err["msg"].removeprefix("Value error, ")
         if err["type"] == "extra_forbidden":
             msg = "unknown field (not a lever of this model; see `migsim levers`)"
@@ -105,7 +125,10 @@ def _validate(raw: dict[str, Any], prov: Mapping[str, str], default_src: str) ->
 
 
 def parse_value(text: str) -> Any:
-    """A --set value is read as a TOML value (number, bool, date, list); otherwise a string."""
+    """A --set value is read as a TOML value (number, bool, date, list); `none` clears an
+    optional lever (TOML has no null); anything else is a string."""
+    if text.strip().lower() in ("none", "null"):
+        return None
     try:
         return tomllib.loads(f"v = {text}")["v"]
     except tomllib.TOMLDecodeError:

@@ -1,0 +1,147 @@
+"""Behaviour over time: deterrence feedback, MPP, metering, the transit bar, re-attempts."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from sim.domain import STATE_INDEX
+from tests.conftest import run, scenario, total
+
+SMALL = ("scale=0.05", "end=2019-12-31")
+# A cap of zero vs a high cap only matters once transfers start (2019-11-21); run a bit past it.
+CAPS = ("scale=0.1", "end=2020-03-15", "agreements.guatemala.referral_share=1.0")
+CONSEQUENCE_GROUPS = [
+    ("honduras", "single_adult"),
+    ("guatemala", "family"),
+    ("el_salvador", "family"),
+]
+
+
+def first_departures(r, nationality=None, group=None):
+    where = {k: v for k, v in (("nationality", nationality), ("group", group)) if v}
+    return total(r, "first_departures", **where)
+
+
+def test_departures_are_first_departures_plus_reattempts():
+    r = run(scenario("baseline", *SMALL))
+    np.testing.assert_allclose(
+        total(r, "departures"), total(r, "first_departures") + total(r, "reattempts")
+    )
+    assert total(r, "reattempts").sum() > 0
+
+
+@pytest.mark.parametrize("effect", [0.0, 0.8])
+def test_transfer_cap_changes_first_departures_only_when_deterrence_is_on(effect):
+    zero = run(scenario("aca_guatemala", *CAPS, f"deterrence.effect={effect}", *_caps(0)))
+    high = run(scenario("aca_guatemala", *CAPS, f"deterrence.effect={effect}", *_caps(2000)))
+    a, b = first_departures(zero), first_departures(high)
+    assert total(high, "transferred").sum() > 10 * max(total(zero, "transferred").sum(), 1)
+    if effect == 0.0:
+        pd.testing.assert_series_equal(a, b)  # common random numbers: exactly equal
+    else:
+        assert not a.equals(b)
+        # fewer people set out when more are transferred (the consequence is perceived)
+        assert b["2019-12-01":].sum() < a["2019-12-01":].sum()
+
+
+def _caps(cap: int) -> tuple[str, ...]:
+    return (
+        f"agreements.guatemala.phase_in.0.weekly_cap={cap}",
+        f"agreements.guatemala.phase_in.1.weekly_cap={cap}",
+    )
+
+
+@pytest.mark.slow
+def test_deterrence_lowers_departures_monotonically_and_only_where_consequences_fall():
+    """Paired over replications (common random numbers). One-sided paired t-tests at 1% each;
+    with two comparisons the false-alarm rate of this test is at most 2%."""
+    effects = (0.0, 0.5, 1.0)
+    reps = 6
+    totals = np.zeros((len(effects), reps))
+    children = []
+    for i, e in enumerate(effects):
+        for r in range(reps):
+            res = run(scenario("baseline", *SMALL, f"deterrence.effect={e}"), replication=r)
+            after = slice("2019-02-01", None)
+            totals[i, r] = sum(
+                first_departures(res, n, g)[after].sum() for n, g in CONSEQUENCE_GROUPS
+            )
+            if r == 0:
+                children.append(first_departures(res, group="unaccompanied_child"))
+    for lo, hi in ((0, 1), (1, 2)):
+        diff = totals[lo] - totals[hi]
+        t = stats.ttest_1samp(diff, 0.0, alternative="greater")
+        assert t.pvalue < 0.01, (
+            f"effect {effects[hi]} vs {effects[lo]}: mean drop {diff.mean():.0f}, p={t.pvalue:.3g}"
+        )
+    # unaccompanied children meet no consequence (they go to HHS): their departures are unchanged
+    for other in children[1:]:
+        pd.testing.assert_series_equal(children[0], other)
+
+
+def test_announcement_moves_departures_before_any_transfer():
+    base = ("scale=0.05", "end=2019-10-31", "deterrence.effect=0.8")
+    quiet = run(scenario("baseline", *base))
+    loud = run(
+        scenario(
+            "baseline",
+            *base,
+            "deterrence.announcements=[{date=2019-08-01, risk_shift=0.3, decay_days=60}]",
+        )
+    )
+    a = first_departures(quiet, "honduras", "family")
+    b = first_departures(loud, "honduras", "family")
+    pd.testing.assert_series_equal(a[:"2019-07-31"], b[:"2019-07-31"])
+    assert b["2019-08-01":].sum() < 0.9 * a["2019-08-01":].sum()
+
+
+@pytest.mark.parametrize(
+    ("switch_off", "start_at", "start"),
+    [
+        ("mpp.enrolment=[]", "mpp.enrolment=[{from=2019-05-01, share=0.5}]", "2019-05-01"),
+        ("metering.start=none", "metering.start=2019-05-01", "2019-05-01"),
+        ("transit_bar.start=none", "transit_bar.start=2019-05-01", "2019-05-01"),
+    ],
+)
+def test_mechanisms_change_nothing_before_their_start(switch_off, start_at, start):
+    off = run(scenario("baseline", *SMALL, switch_off))
+    on = run(scenario("baseline", *SMALL, start_at))
+    a, b = _wide(off.daily), _wide(on.daily)
+    cols = a.columns.union(b.columns)
+    a, b = a.reindex(columns=cols, fill_value=0.0), b.reindex(columns=cols, fill_value=0.0)
+    before = a.index < pd.Timestamp(start)
+    pd.testing.assert_frame_equal(a[before], b[before])
+    assert not a[~before].equals(b[~before]), "the mechanism did nothing at all"
+    for res in (off, on):
+        assert (res.recorder.state_snap >= 0).all()
+
+
+def _wide(daily: pd.DataFrame) -> pd.DataFrame:
+    """Every series as a column (series absent from one run are all-zero there)."""
+    keys = ["metric", "nationality", "group", "agreement"]
+    d = daily.astype({k: str for k in keys})
+    w = d.pivot_table(index="date", columns=keys, values="value", aggfunc="sum")
+    return w.sort_index(axis=1)
+
+
+def test_waiting_stocks_fill_and_stay_non_negative():
+    r = run(scenario("baseline", *SMALL))
+    for m in ("mpp_waiting", "metering_waitlist"):
+        s = total(r, m)
+        assert (s >= 0).all()
+        assert s.max() > 0
+    assert total(r, "mpp_waiting")[:"2019-01-28"].sum() == 0
+    snaps = r.recorder.state_snap
+    assert (snaps[:, STATE_INDEX["mpp_waiting"]] >= 0).all()
+
+
+def test_mexican_enforcement_surge_doubles_stops():
+    r = run(scenario("baseline", "scale=0.05", "end=2019-09-30", "deterrence.effect=0"))
+    stops = total(r, "stopped_in_mexico")
+    transit = total(r, "in_transit")
+    before = stops["2019-04-01":"2019-05-31"].sum() / transit["2019-04-01":"2019-05-31"].sum()
+    after = stops["2019-07-01":"2019-08-31"].sum() / transit["2019-07-01":"2019-08-31"].sum()
+    assert 1.5 < after / before < 2.5
