@@ -1,7 +1,485 @@
-"""Placeholder replaced by the charts module."""
+"""Slide-ready PNG charts for one run, written into every results folder.
+
+Four charts, always the same file names (so folders can be compared side by side):
+monthly encounters by nationality, custody against holding capacity, weekly transfers
+against each agreement's cap, and monthly outcomes by group. Every time chart carries the
+scenario's policy dates, because the first question about any bump is "what changed then?".
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-def write_run_charts(result, folder) -> None:  # noqa: ANN001
+import matplotlib
+
+matplotlib.use("Agg")  # files only, never a window; must precede the pyplot import
+
+import matplotlib.dates as mdates  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker as mticker  # noqa: E402
+import pandas as pd  # noqa: E402
+from matplotlib.axes import Axes  # noqa: E402
+from matplotlib.figure import Figure  # noqa: E402
+
+from sim.domain import GROUPS, NATIONALITIES  # noqa: E402
+from sim.scenario.schema import Agreement, Scenario  # noqa: E402
+
+if TYPE_CHECKING:
+    from sim.results import RunResult
+
+DPI = 150
+FIG_WIDTH = 12.0  # inches
+PLOT_WIDTH = 8.0  # inches left for the plotting area (legend column and y labels take the rest)
+MARKER_FONT = 8.0  # points
+NAT_LABEL = {
+    "mexico": "Mexico",
+    "guatemala": "Guatemala",
+    "honduras": "Honduras",
+    "el_salvador": "El Salvador",
+    "other": "Other",
+}
+GROUP_LABEL = {
+    "single_adult": "Single adults",
+    "family": "Family-unit members",
+    "unaccompanied_child": "Unaccompanied children",
+}
+GROUP_SHORT = {"single_adult": "single adults", "family": "families"}
+# Okabe-Ito colours: distinguishable for colour-blind readers.
+NAT_COLOR = {
+    "mexico": "#E69F00",
+    "guatemala": "#56B4E9",
+    "honduras": "#009E73",
+    "el_salvador": "#0072B2",
+    "other": "#D55E00",
+}
+GROUP_COLOR = {"single_adult": "#0072B2", "family": "#E69F00", "unaccompanied_child": "#009E73"}
+OUTCOMES = {  # metric -> (label, colour), in stacking order
+    "removed": ("Removed", "#D55E00"),
+    "released": ("Released (notice to appear)", "#56B4E9"),
+    "detained": ("Detained (ICE)", "#0072B2"),
+    "mpp_enrolled": ("Returned to Mexico (MPP)", "#E69F00"),
+    "transferred": ("Transferred (ACA)", "#CC79A7"),
+    "hhs_referred": ("Referred to HHS", "#009E73"),
+}
+POLICY_COLOR, AGREEMENT_COLOR = "#444444", "#7B2D8E"
+THOUSANDS = mticker.FuncFormatter(lambda v, _pos: f"{v:,.0f}")
+
+
+def write_run_charts(result: RunResult, folder: Path) -> list[Path]:
+    """Write the four standard charts into `folder`; returns the written paths."""
+    folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
+    charts: dict[str, Callable[[RunResult], Figure]] = {
+        "encounters_by_nationality.png": _encounters_chart,
+        "custody.png": _custody_chart,
+        "transfers_vs_cap.png": _transfers_chart,
+        "dispositions_by_group.png": _dispositions_chart,
+    }
+    written = []
+    for name, draw in charts.items():
+        fig = draw(result)
+        try:
+            fig.savefig(folder / name, dpi=DPI, facecolor="white")
+        finally:
+            plt.close(fig)
+        written.append(folder / name)
+    return written
+
+
+# ----------------------------------------------------------------------------- policy dates
+@dataclass(frozen=True)
+class Marker:
+    date: dt.date
+    label: str
+    agreement: bool
+
+
+def policy_markers(s: Scenario) -> list[Marker]:
+    """Every policy change worth a vertical line; same-date agreement events are merged."""
+    plain: list[Marker] = []
+    if s.mpp.enrolment:
+        plain.append(Marker(s.mpp.enrolment[0].from_, "MPP begins", False))
+    plain += [
+        Marker(h.from_, "Mexico enforcement surge", False)
+        for h in s.enforcement.mexico
+        if h.from_ > s.start
+    ]
+    if s.transit_bar.start is not None:
+        plain.append(Marker(s.transit_bar.start, "Transit bar", False))
+    # (date, what) -> agreement names, so three ACAs starting together make one label
+    events: dict[tuple[dt.date, str], list[str]] = {}
+    for a in s.agreements:
+        for step in a.phase_in:
+            what = f"ACA for {' + '.join(GROUP_SHORT[g] for g in step.groups)}"
+            if step.from_ == a.start:
+                what = f"ACA starts ({' + '.join(GROUP_SHORT[g] for g in step.groups)})"
+            events.setdefault((step.from_, what), []).append(a.name)
+        if a.phase_in[0].from_ != a.start:
+            events.setdefault((a.start, "ACA starts"), []).append(a.name)
+        if a.end is not None:
+            events.setdefault((a.end, "ACA ends"), []).append(a.name)
+    plain += [Marker(d, f"{what}: {', '.join(names)}", True) for (d, what), names in events.items()]
+    return sorted(plain, key=lambda m: (m.date, m.label))
+
+
+def _label(m: Marker) -> str:
+    return f"{m.label}\n{m.date:%d %b %Y}"
+
+
+def _marker_rows(markers: list[Marker], lo: dt.date, hi: dt.date) -> list[tuple[int, bool]]:
+    """Rows for the marker labels: (row from the top, right-aligned) for each marker.
+
+    Labels never overlap; a row is chosen to keep a label clear of other markers' lines
+    (which run from their label down to the plot) where possible, adding a row at the top
+    or bottom when needed. Widths are estimated from the character count (DejaVu Sans
+    averages about 0.55 em); a label that would run past the right edge is drawn leftwards.
+    """
+    days_per_inch = max((hi - lo).days, 1) / PLOT_WIDTH
+    pad = 0.08 * days_per_inch
+    placed: list[tuple[int, float, float, float]] = []  # row, left, right, line x (days)
+    out = []
+    for m in markers:
+        chars = max(len(line) for line in _label(m).splitlines())
+        width = chars * 0.55 * MARKER_FONT / 72 * days_per_inch + pad
+        x = float((m.date - lo).days)
+        right = x + width > (hi - lo).days
+        left, end = (x - width, x) if right else (x, x + width)
+        used = {p[0] for p in placed} or {0}
+        costs = {
+            r: _row_cost(placed, r, left, end, x, r not in used)
+            for r in range(min(used) - 1, max(used) + 2)
+        }
+        row = min(costs, key=costs.__getitem__)
+        placed.append((row, left, end, x))
+        out.append((row, right))
+    top = min((r for r, _ in out), default=0)
+    return [(r - top, right) for r, right in out]
+
+
+def _row_cost(
+    placed: list[tuple[int, float, float, float]],
+    r: int,
+    left: float,
+    end: float,
+    x: float,
+    new_row: bool,
+) -> tuple[float, bool, int]:
+    """Sort key of a candidate row: overlaps are forbidden, then fewest line crossings,
+    then an existing row, then the topmost."""
+    if any(p[0] == r and p[1] < end and left < p[2] for p in placed):
+        return (float("inf"), new_row, r)
+    crossings = sum(p[0] < r and left <= p[3] <= end for p in placed)  # their lines, my label
+    crossings += sum(p[0] > r and p[1] <= x <= p[2] for p in placed)  # my line, their labels
+    return (crossings, new_row, r)
+
+
+def _timeline_figure(
+    result: RunResult, title: str, lo: dt.date, hi: dt.date, nrows: int, panel_height: float
+) -> tuple[Figure, list[Axes], list[Marker]]:
+    """Figure with a policy-date strip on top of `nrows` panels sharing the x axis [lo, hi].
+
+    Labels live in their own strip so they never cover data, whatever the scenario.
+    """
+    markers = [m for m in policy_markers(result.scenario) if lo <= m.date <= hi]
+    rows = _marker_rows(markers, lo, hi)
+    n_rows = max((r for r, _ in rows), default=-1) + 1
+    strip_height = 0.1 + 0.3 * n_rows if markers else 0.01
+    fig, axes = plt.subplots(
+        nrows + 1,
+        1,
+        figsize=(FIG_WIDTH, 1.0 + strip_height + nrows * panel_height),
+        sharex=True,
+        height_ratios=[strip_height] + [panel_height] * nrows,
+        layout="constrained",
+    )
+    fig.suptitle(title, fontsize=14, fontweight="bold")
+    strip, panels = axes[0], list(axes[1:])
+    strip.set_ylim(max(n_rows, 1), -0.05)
+    strip.axis("off")
+    for m, (row, right) in zip(markers, rows, strict=True):
+        color = AGREEMENT_COLOR if m.agreement else POLICY_COLOR
+        x = pd.Timestamp(m.date)
+        strip.vlines(x, row, n_rows, color=color, lw=1, ls="--")
+        strip.annotate(
+            _label(m),
+            (x, row),
+            xytext=(-3 if right else 3, 0),
+            textcoords="offset points",
+            ha="right" if right else "left",
+            va="top",
+            fontsize=MARKER_FONT,
+            linespacing=1.1,
+            color=color,
+        )
+    for ax in panels:
+        ax.set_xlim(pd.Timestamp(lo), pd.Timestamp(hi))
+    return fig, panels, markers
+
+
+def _draw_markers(ax: Axes, markers: list[Marker]) -> None:
+    """The dashed policy lines through a panel (labels are in the strip above)."""
+    for m in markers:
+        color = AGREEMENT_COLOR if m.agreement else POLICY_COLOR
+        ax.axvline(pd.Timestamp(m.date), color=color, lw=1.1, ls="--", alpha=0.8, zorder=4)
+
+
+# ----------------------------------------------------------------------------- helpers
+def monthly(frame: pd.DataFrame | pd.Series) -> pd.DataFrame | pd.Series:
+    """Calendar-month totals (index = first of the month) of a daily series or frame."""
+    return frame.resample("MS").sum()
+
+
+def _daily_wide(rows: pd.DataFrame, by: str, start: dt.date, end: dt.date) -> pd.DataFrame:
+    """Tidy rows -> one column per `by` value, one row per reported day (missing days = 0)."""
+    wide = rows.pivot_table(index="date", columns=by, values="value", aggfunc="sum", observed=True)
+    days = pd.date_range(start, end - dt.timedelta(days=1), freq="D")
+    return wide.reindex(days).fillna(0.0)
+
+
+def _month_span(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
+    """Whole months covering the reported period [start, end): x limits of monthly charts."""
+    lo = start.replace(day=1)
+    hi = (pd.Timestamp(end - dt.timedelta(days=1)) + pd.offsets.MonthBegin(1)).date()
+    return lo, hi
+
+
+def _stacked_bars(
+    ax: Axes,
+    table: pd.DataFrame,
+    widths: list[float],
+    colors: dict[str, str],
+    labels: dict[str, str],
+) -> None:
+    """Stack the columns of `table` as bars starting at each index date (widths in days)."""
+    bottom = pd.Series(0.0, index=table.index)
+    for col in table.columns:
+        ax.bar(
+            table.index,
+            table[col],
+            width=widths,
+            bottom=bottom,
+            align="edge",
+            color=colors.get(col),
+            label=labels.get(col, col),
+            edgecolor="white",
+            linewidth=0.4,
+            zorder=2,
+        )
+        bottom = bottom + table[col]
+
+
+def _monthly_bars(ax: Axes, table: pd.DataFrame, colors: dict, labels: dict) -> None:
+    """Stacked monthly bars, each spanning most of its own month on the date axis."""
+    _stacked_bars(ax, table, [0.85 * d for d in table.index.days_in_month], colors, labels)
+
+
+def _style(ax: Axes, ylabel: str, legend_title: str | None = None) -> None:
+    """Monthly ticks, thousands separators, light grid, legend outside on the right."""
+    loc = mdates.MonthLocator()
+    ax.xaxis.set_major_locator(loc)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc, show_offset=False))
+    ax.yaxis.set_major_formatter(THOUSANDS)
+    ax.set_ylabel(ylabel)
+    ax.grid(axis="y", color="#dddddd", lw=0.7, zorder=0)
+    ax.spines[["top", "right"]].set_visible(False)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(title=legend_title, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
+
+
+def _footer(fig: Figure, result: RunResult, *notes: str) -> None:
+    """Scenario, seed and scale (plus chart notes) in small grey text: slides stay traceable."""
+    s = result.scenario
+    line = f"Scenario {s.name}, seed {s.seed}, replication {result.replication}"
+    if s.scale < 1:
+        line += f"; simulated at scale {s.scale:g}, counts scaled back to persons"
+    fig.supxlabel(
+        "\n".join([line + ".", *(n for n in notes if n)]),
+        x=0.01,
+        ha="left",
+        fontsize=8,
+        color="#555555",
+    )
+
+
+def _partial_note(start: dt.date, end: dt.date) -> str:
+    """Footnote for months that the reported period covers only in part."""
+    last = end - dt.timedelta(days=1)
+    notes = [f"first month from {start:%d %b %Y}"] if start.day != 1 else []
+    if end.day != 1:
+        notes.append(f"last month to {last:%d %b %Y}")
+    return ("Partial months: " + ", ".join(notes) + ".") if notes else ""
+
+
+def _message(ax: Axes, text: str) -> None:
+    """Say on the panel why it is empty (the file is still written)."""
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=14)
+    ax.set_yticks([])
+
+
+# ----------------------------------------------------------------------------- charts
+def _encounters_chart(result: RunResult) -> Figure:
+    s = result.scenario
+    lo, hi = _month_span(s.start, s.end)
+    fig, (ax,), markers = _timeline_figure(
+        result, "Southwest-border encounters by nationality, per month", lo, hi, 1, 5.0
+    )
+    enc = result.daily[result.daily["metric"] == "encounters"]
+    table = monthly(_daily_wide(enc, "nationality", s.start, s.end))
+    table = table[[n for n in NATIONALITIES if n in table.columns]]
+    if table.shape[1]:
+        _monthly_bars(ax, table, NAT_COLOR, NAT_LABEL)
+    else:
+        _message(ax, "no encounters recorded")
+    _draw_markers(ax, markers)
+    _style(ax, "Encounters (persons per month)", "Nationality")
+    _footer(
+        fig,
+        result,
+        "Encounters = Border Patrol apprehensions + port-of-entry encounters. "
+        + _partial_note(s.start, s.end),
+    )
+    return fig
+
+
+def _custody_chart(result: RunResult) -> Figure:
+    s = result.scenario
+    fig, (ax,), markers = _timeline_figure(
+        result, "People in CBP custody at the border, end of each day", s.start, s.end, 1, 5.0
+    )
+    custody = result.series("in_custody")
+    over72 = result.series("custody_over_72h")
+    ax.plot(custody.index, custody.values, color="#0072B2", lw=1.3, label="In custody", zorder=3)
+    if len(over72):
+        ax.plot(
+            over72.index,
+            over72.values,
+            color="#D55E00",
+            lw=1.2,
+            zorder=3,
+            label="of whom held > 72 hours",
+        )
+    cap = s.border.holding_capacity
+    ax.axhline(cap, color="black", lw=1.5, ls="-.", label=f"Holding capacity ({cap:,})")
+    top = max([cap, *custody.values, *over72.values])
+    ax.set_ylim(min([0.0, *over72.values]), top * 1.1)
+    _draw_markers(ax, markers)
+    _style(ax, "Persons in custody")
+    _footer(fig, result, "72 hours: the TEDS standard for the longest stay in CBP custody.")
+    return fig
+
+
+def _transfers_chart(result: RunResult) -> Figure:
+    s = result.scenario
+    title = "Weekly transfers under Asylum Cooperative Agreements vs the weekly cap"
+    windows = [(a, max(a.start, s.start), min(a.end or s.end, s.end)) for a in s.agreements]
+    windows = [w for w in windows if w[1] < w[2]]
+    if not windows:
+        fig, ax = plt.subplots(figsize=(FIG_WIDTH, 4.0), layout="constrained")
+        fig.suptitle(title, fontsize=14, fontweight="bold")
+        ax.axis("off")
+        reason = "outside the reported period" if s.agreements else "in this scenario"
+        ax.text(
+            0.5,
+            0.5,
+            f"no agreement {reason}",
+            transform=ax.transAxes,
+            ha="center",
+            va="center",
+            fontsize=16,
+            color="#555555",
+        )
+        _footer(fig, result)
+        return fig
+    lo = min(w[1] for w in windows) - dt.timedelta(days=3)
+    hi = max(w[2] for w in windows) + dt.timedelta(days=3)
+    fig, axes, markers = _timeline_figure(result, title, lo, hi, len(windows), 3.6)
+    transferred = result.daily[result.daily["metric"] == "transferred"]
+    for ax, (agr, start, end) in zip(axes, windows, strict=True):
+        rows = transferred[transferred["agreement"] == agr.name]
+        _transfer_panel(ax, agr, _daily_wide(rows, "group", start, end))
+        _draw_markers(ax, markers)
+        _style(ax, "Persons per week")
+    # ticks on every other cap window of the first agreement, so weeks can be read off
+    first = windows[0][0].start
+    ticks = pd.date_range(first, hi, freq="14D")
+    axes[-1].xaxis.set_major_locator(mticker.FixedLocator(mdates.date2num(ticks)))
+    axes[-1].xaxis.set_major_formatter(mdates.DateFormatter("%d %b\n%Y"))
+    _footer(
+        fig,
+        result,
+        "Weeks are counted from each agreement's start date, as its cap is; "
+        "a narrower bar is a partial week. The cap line follows the phase-in step in force.",
+    )
+    return fig
+
+
+def _transfer_panel(ax: Axes, agr: Agreement, daily: pd.DataFrame) -> None:
+    """Weekly transfers by group in the agreement's own 7-day windows, and its cap steps."""
+    origin = pd.Timestamp(agr.start)
+    first, end = daily.index[0], daily.index[-1] + pd.Timedelta(days=1)
+    weekly = daily.groupby((daily.index - origin).days // 7).sum()
+    weekly.index = [origin + pd.Timedelta(weeks=int(w)) for w in weekly.index]
+    weekly = weekly[[g for g in GROUPS if g in weekly.columns]]
+    # a window cut by the start or end of the reported period gets a narrower bar
+    starts = [max(w, first) for w in weekly.index]
+    widths = [
+        0.85 * (min(w + pd.Timedelta(days=7), end) - b).days
+        for w, b in zip(weekly.index, starts, strict=True)
+    ]
+    weekly.index = pd.DatetimeIndex(starts)
+    if weekly.shape[1]:
+        _stacked_bars(ax, weekly, widths, GROUP_COLOR, GROUP_LABEL)
+    else:
+        ax.text(0.5, 0.5, "no transfers", transform=ax.transAxes, ha="center", color="#555555")
+    steps = [p for p in agr.phase_in if pd.Timestamp(p.from_) < end]
+    if steps:
+        xs = [max(pd.Timestamp(p.from_), first) for p in steps] + [end]
+        ys = [p.weekly_cap for p in steps] + [steps[-1].weekly_cap]
+        ax.step(
+            xs,
+            ys,
+            where="post",
+            color="black",
+            lw=1.8,
+            zorder=5,
+            label="Weekly cap (step in force)",
+        )
+    top = max([1.0, *(p.weekly_cap for p in steps), *weekly.sum(axis=1)])
+    ax.set_ylim(0, top * 1.25)
+    countries = ", ".join(NAT_LABEL[n] for n in agr.eligible_nationalities)
+    ax.set_title(
+        f"{agr.name}: {countries} nationals transferred to {NAT_LABEL[agr.receiving_country]}",
+        loc="left",
+        fontsize=11,
+    )
+
+
+def _dispositions_chart(result: RunResult) -> Figure:
+    s = result.scenario
+    lo, hi = _month_span(s.start, s.end)
+    fig, axes, markers = _timeline_figure(
+        result, "Outcomes of border processing by group, per month", lo, hi, len(GROUPS), 3.2
+    )
+    d = result.daily
+    present = [m for m in OUTCOMES if m in set(d["metric"].unique())]
+    colors = {m: c for m, (_, c) in OUTCOMES.items()}
+    labels = {m: lab for m, (lab, _) in OUTCOMES.items()}
+    outcomes = d[d["metric"].isin(present)]
+    for ax, group in zip(axes, GROUPS, strict=True):
+        table = monthly(_daily_wide(outcomes[outcomes["group"] == group], "metric", s.start, s.end))
+        table = table[[m for m in present if m in table.columns and table[m].any()]]
+        if table.shape[1]:
+            # period totals in the legend: small outcomes (transfers) are invisible as bars
+            totals = {m: f"{labels[m]}: {table[m].sum():,.0f}" for m in table.columns}
+            _monthly_bars(ax, table, colors, totals)
+        else:
+            _message(ax, "no outcomes recorded")
+        ax.set_title(GROUP_LABEL[group], loc="left", fontsize=11)
+        _draw_markers(ax, markers)
+        _style(ax, "Persons per month", "Outcome (total persons)")
+    _footer(fig, result, _partial_note(s.start, s.end))
+    return fig

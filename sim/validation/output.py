@@ -1,0 +1,106 @@
+"""The `validation/` folder: metrics, monthly table, charts, manifest, written atomically.
+
+It is built in a temporary sibling folder and renamed into place at the end (as results
+folders are), so a failure never leaves a half-written folder behind.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import shutil
+import tempfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from sim.results import replace_dir
+from sim.scenario.loader import resolved_dict, scenario_hash
+from sim.scenario.schema import Scenario
+from sim.validation.charts import policy_dates, write_charts
+from sim.validation.compare import Comparison
+from sim.validation.naive import NAIVE
+from sim.validation.runner import ReplicationOutput
+
+_RUN_KEYS = ("migsim_version", "git_commit", "python", "platform", "packages")
+
+
+def monthly_table(sim: pd.DataFrame, comparisons: Sequence[Comparison]) -> pd.DataFrame:
+    """Every simulated series-month, with the observed value and naives where compared."""
+    parts = [c.monthly.assign(sample=c.sample) for c in comparisons if len(c.monthly)]
+    cols = ["series", "month", "sample", "observed", *NAIVE]
+    obs = pd.concat(parts, ignore_index=True)[cols] if parts else pd.DataFrame(columns=cols)
+    out = sim.merge(obs, on=["series", "month"], how="left")
+    out["sample"] = out["sample"].fillna("")
+    out["month"] = out["month"].astype(str)
+    order = ["series", "month", "sample", "observed", "sim_mean", "sim_p5", "sim_p95", "reps"]
+    return out[[*order, *NAIVE]]
+
+
+def file_record(path: Path, role: str) -> dict[str, str]:
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    return {"role": role, "path": str(path), "sha256": digest}
+
+
+def build_manifest(
+    scenario: Scenario,
+    outputs: Sequence[ReplicationOutput],
+    jobs: int,
+    observed_files: Sequence[dict[str, str]],
+    notes: Sequence[str],
+) -> dict:
+    first = outputs[0].manifest
+    return {
+        "kind": "validation",
+        "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        **{k: first.get(k) for k in _RUN_KEYS},
+        "scenario_name": scenario.name,
+        "scenario_hash": scenario_hash(scenario),
+        "seed": scenario.seed,
+        "reps": len(outputs),
+        "jobs": jobs,
+        "replications": [
+            {
+                "replication": o.replication,
+                "seed": o.manifest.get("seed"),
+                "run_seconds": o.manifest.get("run_seconds"),
+                "simpy_events": o.manifest.get("simpy_events"),
+            }
+            for o in outputs
+        ],
+        "seeding": "every replication r draws from streams keyed by (seed, stream name, r)",
+        "observed": list(observed_files),
+        "notes": list(notes),
+        "scenario": resolved_dict(scenario),
+    }
+
+
+def write_validation(
+    out: Path,
+    sim: pd.DataFrame,
+    in_sample: Comparison,
+    out_of_sample: Comparison | None,
+    manifest: dict,
+    scenario: Scenario,
+) -> Path:
+    """Write the folder atomically; returns its path."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    try:
+        in_sample.metrics.to_csv(tmp / "metrics.csv", index=False)
+        comps = [in_sample]
+        if out_of_sample is not None:
+            out_of_sample.metrics.to_csv(tmp / "metrics_out_of_sample.csv", index=False)
+            comps.append(out_of_sample)
+        monthly = monthly_table(sim, comps)
+        monthly.to_csv(tmp / "monthly.csv", index=False)
+        chart_rows = monthly.assign(month=pd.PeriodIndex(monthly["month"], freq="M"))
+        write_charts(chart_rows, tmp / "charts", policy_dates(scenario))
+        (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
+        replace_dir(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
