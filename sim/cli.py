@@ -42,6 +42,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ScenarioError, UsageError) as e:
         print(f"migsim: error: {e}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except BrokenPipeError:  # output piped into `head` and closed early
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print(
             "\nmigsim: interrupted; finished results are kept, no partial files were written",

@@ -53,5 +53,6 @@ def party_intensity(dep: Departures, cal: SimCalendar, scale: float) -> np.ndarr
             continue
         level = all_level * _level_for(dep.level.get(nat, {}), cal.month_keys, dep.level_after_fit)
         for g, group in enumerate(GROUPS):
-            lam[:, n, g] = getattr(rates, group) * per_day * level / size[g]
+            own = _level_for(dep.level.get(f"{nat}.{group}", {}), cal.month_keys, dep.level_after_fit)
+            lam[:, n, g] = getattr(rates, group) * per_day * level * own / size[g]
     return lam * scale

@@ -8,6 +8,23 @@ from __future__ import annotations
 
 from sim.domain import STATES
 
+STATE_DOC: dict[str, str] = {
+    "in_transit": "persons on the journey north",
+    "home_after_stop": "persons at home after being stopped in Mexico (until they set out again)",
+    "settled_en_route": "persons who sought protection in a transit country and stayed",
+    "metering_waitlist": "persons on port-of-entry waiting lists in Mexican border cities",
+    "in_custody": "persons in US custody at the border (incl. waiting for a transfer slot)",
+    "mpp_waiting": "persons returned to Mexico under MPP, waiting for a hearing",
+    "home_after_removal": "persons at home after removal by the US (until they set out again)",
+    "in_us_released": "persons released into the US (notice to appear or MPP relief)",
+    "in_detention": "persons handed to ICE detention",
+    "in_hhs": "unaccompanied children handed to HHS",
+    "in_receiving_country": "transferees in the receiving country who have not applied or gone home",
+    "asylum_abroad": "transferees who applied for asylum in the receiving country",
+    "home_after_transfer": "transferees who went home from the receiving country",
+    "home_gave_up": "persons who gave up waiting in Mexico (metering or MPP) and went home",
+}
+
 FLOWS: dict[str, str] = {
     "departures": "persons setting out for the US border (every attempt)",
     "first_departures": "persons setting out for the first time (distinct people)",
@@ -46,7 +63,7 @@ FLOWS: dict[str, str] = {
 }
 
 STOCKS: dict[str, str] = {
-    **{s: f"persons in state '{s}'" for s in STATES},
+    **{s: STATE_DOC[s] for s in STATES},
     "custody_over_72h": "persons in custody for more than 72 hours",
     "awaiting_transfer": "persons in custody waiting for a transfer slot (per agreement)",
     "asylum_backlog": "transferees' asylum cases pending in the receiving country, persons (per agreement)",

@@ -150,6 +150,7 @@ class RunResult:
         out = Path(out_dir)
         out.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+        tmp.chmod(0o755)  # mkdtemp makes it private; results are meant to be shared
         try:
             self.daily.to_parquet(tmp / "daily.parquet", index=False)
             self.summary().to_csv(tmp / "summary.csv", index=False)
@@ -165,10 +166,20 @@ class RunResult:
         return out
 
 
+KEPT_SUBFOLDERS = ("validation",)  # written by other commands into the same folder
+
+
 def replace_dir(tmp: Path, out: Path) -> None:
-    """Swap a finished temporary folder into place (old results removed only after)."""
+    """Swap a finished temporary folder into place (old results removed only after).
+
+    Subfolders written by other commands (`validation/`) are carried over, so rerunning
+    `migsim run` does not delete a validation made earlier.
+    """
     old = None
     if out.exists():
+        for name in KEPT_SUBFOLDERS:
+            if (out / name).is_dir() and not (tmp / name).exists():
+                (out / name).rename(tmp / name)
         old = out.with_name(f".{out.name}.old-{os.getpid()}")
         out.rename(old)
     tmp.rename(out)

@@ -170,6 +170,7 @@ def test_unaccompanied_children_go_to_hhs_only(aca):
 def test_held_past_72_hours_is_consistent(aca):
     _, r = aca
     over = total(r, "custody_over_72h")
+    assert (over >= 0).all()
     assert (over <= total(r, "in_custody") + 1e-9).all()
     assert total(r, "custody_exits_over_72h").sum() > 0
 

@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from sim.scenario.schema import Scenario
 
@@ -178,12 +178,35 @@ def _apply_set(data: dict[str, Any], assignment: str) -> None:
             raise ScenarioError(SET_SOURCE, key, f"{'.'.join(parts[:i])} is a value, not a table")
 
 
+def _dump(value: Any) -> Any:
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="python", by_alias=True)
+    if isinstance(value, dict):
+        return {k: _dump(v) for k, v in value.items()}
+    return value
+
+
+def schema_defaults() -> dict[str, Any]:
+    """The default tables of every section, so a file that writes one key of a keyed table
+    (e.g. `[receiving.guatemala] apply_share = 0.1`) keeps the other keys' defaults."""
+    out: dict[str, Any] = {}
+    for name, field in Scenario.model_fields.items():
+        if field.is_required():
+            continue
+        value = field.get_default(call_default_factory=True)
+        if isinstance(value, BaseModel | dict):
+            out[name] = _dump(value)
+    return out
+
+
 def load_scenario(
     path: str | Path, overrides: Iterable[str] = (), seed: int | None = None
 ) -> Scenario:
     """Load, inherit, override and validate a scenario file."""
     raw, prov = read_raw(path)
-    scenario = _validate(raw, prov, str(path))
+    merged = schema_defaults()
+    _merge(merged, raw, str(path), {})
+    scenario = _validate(merged, prov, str(path))
     overrides = list(overrides)
     if not overrides and seed is None:
         return scenario

@@ -11,7 +11,7 @@ import datetime as dt
 import re
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
 from sim.scenario.fields import Frozen, lever
 
@@ -86,7 +86,7 @@ class Departures(Frozen):
         default_factory=dict,
         unit="multiplier by YYYY-MM",
         source="fitted by `migsim calibrate` to FY2018-FY2019; empty = 1",
-        doc="monthly level multiplier per nationality (key 'all' applies to every nationality)",
+        doc="monthly level multiplier; keys 'all', a nationality, or 'nationality.group' (multiplied together)",
     )
     level_after_fit: Literal["last_year", "one"] = lever(
         "last_year",
@@ -104,10 +104,12 @@ class Departures(Frozen):
     @field_validator("level")
     @classmethod
     def _months(cls, v: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
-        allowed = {"all", "mexico", "guatemala", "honduras", "el_salvador", "other"}
+        nats = ("mexico", "guatemala", "honduras", "el_salvador", "other")
+        groups = ("single_adult", "family", "unaccompanied_child")
+        allowed = {"all", *nats, *(f"{n}.{g}" for n in nats for g in groups)}
         for nat, months in v.items():
             if nat not in allowed:
-                raise ValueError(f"unknown nationality {nat!r} (expected one of {sorted(allowed)})")
+                raise ValueError(f"unknown key {nat!r} (expected 'all', a nationality or 'nationality.group')")
             for m, x in months.items():
                 if not _MONTH.match(m):
                     raise ValueError(f"{nat}: month {m!r} is not YYYY-MM")
@@ -378,6 +380,14 @@ class PhaseStep(Frozen):
         return v
 
 
+def _after_start(end: dt.date | None, info: ValidationInfo) -> dt.date | None:
+    """A field validator (not a model one) so the error names the `end` field."""
+    start = info.data.get("start")
+    if end is not None and start is not None and end <= start:
+        raise ValueError(f"{end} is not after start {start}")
+    return end
+
+
 class Agreement(Frozen):
     """An Asylum Cooperative Agreement: transfers to a receiving country, phased in by dated steps."""
 
@@ -398,10 +408,13 @@ class Agreement(Frozen):
         1.0, ge=0, le=1, source="assumption", doc="share of eligible parties referred for transfer"
     )
 
+    @field_validator("end")
+    @classmethod
+    def _end(cls, v: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        return _after_start(v, info)
+
     @model_validator(mode="after")
     def _dates(self) -> Agreement:
-        if self.end is not None and self.end <= self.start:
-            raise ValueError(f"end {self.end} is not after start {self.start}")
         steps = self.phase_in
         if any(b.from_ <= a.from_ for a, b in zip(steps, steps[1:], strict=False)):
             raise ValueError("phase_in steps must have strictly increasing 'from' dates")
@@ -599,6 +612,20 @@ class TransitBar(Frozen):
     )
 
 
+# ----------------------------------------------------------------------------- calibration
+class CalibrationRecord(Frozen):
+    """How the departure intensities were fitted (written by `migsim calibrate`)."""
+
+    method: str
+    objective: str
+    observed: str = lever(doc="the series and months the fit used")
+    iterations: int = Field(ge=0)
+    replications: int = Field(ge=1)
+    scale: float = Field(gt=0, le=1)
+    final_error: dict[str, float] = lever(unit="% MAPE per series", doc="error after the last iteration")
+    command: str
+
+
 # ----------------------------------------------------------------------------- scenario
 class Scenario(Frozen):
     """A complete, validated scenario. Frozen: the model never mutates its configuration."""
@@ -640,11 +667,15 @@ class Scenario(Frozen):
     mpp: MPP = Field(default_factory=MPP)
     metering: Metering = Field(default_factory=Metering)
     transit_bar: TransitBar = Field(default_factory=TransitBar)
+    calibration: CalibrationRecord | None = lever(None, doc="record of the fit that produced the departure levels")
+
+    @field_validator("end")
+    @classmethod
+    def _end(cls, v: dt.date, info: ValidationInfo) -> dt.date:
+        return _after_start(v, info)
 
     @model_validator(mode="after")
     def _checks(self) -> Scenario:
-        if self.end <= self.start:
-            raise ValueError(f"end {self.end} is not after start {self.start}")
         names = [a.name for a in self.agreements]
         if len(set(names)) != len(names):
             raise ValueError(f"agreement names must be unique, got {names}")
