@@ -11,8 +11,6 @@ from concurrent.futures import ProcessPoolExecutor
 from contextlib import nullcontext
 from pathlib import Path
 
-from sim import observed
-from sim.calibration import fit, to_toml
 from sim.cli import UsageError
 from sim.scenario.loader import load_scenario
 
@@ -52,6 +50,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def cmd_calibrate(args: argparse.Namespace) -> int:
     if args.iterations < 0 or args.reps < 1 or not 0 < args.scale <= 1:
         raise UsageError("--iterations >= 0, --reps >= 1 and 0 < --scale <= 1 are required")
+    from sim import observed  # heavy imports only when the command runs
+    from sim.calibration import fit, to_toml
+
     base = load_scenario(args.scenario, args.set or ())
     by_nat, by_group = observed.usbp_by_citizenship(), observed.usbp_by_family_status()
     months = by_nat.index
