@@ -4,9 +4,12 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+# `batch` is imported eagerly (the module is light) so that `sim.batch` stays this function
+# even after submodules of the `sim.batch` package are imported.
+from sim.batch import batch  # noqa: E402
 from sim.scenario.loader import ScenarioError, load_scenario  # noqa: E402
 
-__all__ = ["ScenarioError", "load_scenario", "run", "__version__"]
+__all__ = ["ScenarioError", "batch", "load_scenario", "run", "__version__"]
 
 
 def run(scenario, seed: int | None = None, replication: int = 0, overrides=None):

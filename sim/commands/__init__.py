@@ -5,4 +5,13 @@ To add a command, write a module here and list it in `COMMANDS`.
 
 from __future__ import annotations
 
-COMMANDS: tuple[str, ...] = ("run", "validate", "calibrate", "levers", "diff")
+COMMANDS: tuple[str, ...] = (
+    "run",
+    "validate",
+    "calibrate",
+    "levers",
+    "diff",
+    "batch",
+    "sweep",
+    "sensitivity",
+)

@@ -1,0 +1,89 @@
+"""One run as a picklable task, and the function workers execute.
+
+A task carries the resolved scenario as plain data plus the replication, so it can travel
+to another process or a Dask worker. The worker returns the run's daily table as Parquet
+bytes (the driver writes the file, so workers need no shared filesystem) and its reduced
+series. A model error is returned as data, never raised, so one bad run cannot stop a batch.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import traceback
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from sim.batch.series import daily_from_parquet, daily_to_parquet, run_series
+
+#: Test hook (documented in the README): a comma-separated list of `SCENARIO_NAME:REP`
+#: (or `SCENARIO_NAME:*`) runs that raise inside the worker, to exercise failure handling.
+FAIL_ENV = "MIGSIM_BATCH_FAIL"
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """Replication `replication` of the resolved scenario `scenario` (a JSON-ready dict)."""
+
+    key: str
+    point: str
+    replication: int
+    scenario: dict[str, Any]
+
+
+@dataclass
+class RunOutcome:
+    """What came back from a worker: Parquet bytes and reduced series, or an error."""
+
+    key: str
+    seconds: float
+    parquet: bytes | None = None
+    series: pd.DataFrame | None = None
+    error: dict[str, Any] | None = field(default=None)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+def execute(task: RunTask) -> RunOutcome:
+    """Run one task (in whatever process the executor chose)."""
+    from sim.model import Model
+    from sim.scenario.loader import scenario_hash
+    from sim.scenario.schema import Scenario
+
+    t0 = time.perf_counter()
+    try:
+        scenario = Scenario.model_validate(task.scenario)
+        if not task.key.startswith(scenario_hash(scenario)):
+            # e.g. a remote Dask worker with another migsim: it would run something else
+            raise RuntimeError("this worker resolves the scenario differently (migsim version?)")
+        _maybe_inject_failure(scenario.name, task.replication)
+        result = Model(scenario, task.replication).run()
+        data = daily_to_parquet(result.daily)
+        series = run_series(daily_from_parquet(data))
+    except Exception as e:  # a failed run is data: the batch goes on
+        return RunOutcome(task.key, time.perf_counter() - t0, error=error_record(e))
+    return RunOutcome(task.key, time.perf_counter() - t0, parquet=data, series=series)
+
+
+def error_record(e: BaseException, where: str = "model") -> dict[str, Any]:
+    """A JSON-ready description of an exception."""
+    return {
+        "where": where,
+        "type": type(e).__name__,
+        "message": str(e),
+        "traceback": "".join(traceback.format_exception(e)),
+    }
+
+
+def _maybe_inject_failure(name: str, replication: int) -> None:
+    spec = os.environ.get(FAIL_ENV, "")
+    for item in filter(None, (s.strip() for s in spec.split(","))):
+        target, _, rep = item.partition(":")
+        if target == name and rep in ("*", str(replication)):
+            raise RuntimeError(
+                f"injected failure for {name} replication {replication} ({FAIL_ENV})"
+            )

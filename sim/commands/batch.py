@@ -1,0 +1,131 @@
+"""`migsim batch`: every scenario N times with common random numbers, summarised with bands.
+
+Also holds the execution options and the run-and-report step shared by `sweep` and
+`sensitivity`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from sim.cli import UsageError
+
+if TYPE_CHECKING:
+    from sim.batch.executors import Opened
+    from sim.batch.orchestrate import BatchResult
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "batch",
+        help="run scenarios many times (paired by replication) and summarise them",
+        description="Run every scenario --reps times. Replication r of every scenario uses "
+        "the same random streams, so differences between scenarios are paired.",
+    )
+    p.add_argument("scenarios", nargs="+", type=Path, metavar="SCENARIO")
+    p.add_argument("--reps", type=int, default=10, help="replications per scenario (default 10)")
+    p.add_argument("--seed", type=int, help="one seed for every scenario (keeps runs paired)")
+    p.add_argument("--reference", help="scenario the others are compared with (default: the first)")
+    add_execution_args(p)
+    p.set_defaults(func=cmd_batch)
+
+
+def add_execution_args(p: argparse.ArgumentParser) -> None:
+    """Options every batch-like command shares: where runs execute and where results go."""
+    p.add_argument(
+        "--jobs", type=int, help="local worker processes (default: all cores; 1 = in-process)"
+    )
+    p.add_argument(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="a Dask scheduler (tcp://host:port), or 'local' to start a LocalCluster "
+        "(with --jobs workers); needs the dask extra",
+    )
+    p.add_argument("--out", type=Path, help="batch folder (rerunning into it resumes)")
+    p.add_argument(
+        "--set", action="append", metavar="KEY=VALUE", help="override a lever in every run"
+    )
+    p.add_argument("--no-charts", action="store_true", help="skip the PNG charts")
+    p.add_argument("--quiet", action="store_true", help="no progress line")
+
+
+def default_out(prefix: str, names: Sequence[str]) -> Path:
+    label = "+".join(names) if len(names) <= 3 else f"{names[0]}+{len(names) - 1}_more"
+    return Path("results") / f"{prefix}_{label}"
+
+
+def run_and_report(
+    args: argparse.Namespace, out: Path, work: Callable[[Opened], BatchResult]
+) -> int:
+    """Open the executor, call `work(opened)` (which returns a BatchResult), print a line.
+
+    Exit status: 0 if every run finished, 1 if some failed (recorded in the folder), 2 for
+    bad options (a missing optional extra included).
+    """
+    from sim.batch.errors import BatchUsageError
+    from sim.batch.executors import open_executor
+
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
+    try:
+        with open_executor(args.jobs, args.scheduler) as opened:
+            result = work(opened)
+    except BatchUsageError as e:
+        raise UsageError(str(e)) from None
+    runs = result.manifest["runs"]
+    secs = result.manifest["timings"]["wall_seconds"]
+    print(
+        f"{result.manifest['kind']}: {runs['total']} runs ({runs['finished_now']} run now, "
+        f"{runs['already_finished']} already finished, {runs['failed']} failed) "
+        f"in {secs:.1f} s on {result.manifest['executor']} -> {out}"
+    )
+    for f in result.failures[:5]:
+        print(
+            f"  failed: {f['point']} replication {f['replication']}: {f['type']}: {f['message']}",
+            file=sys.stderr,
+        )
+    return 1 if result.failures else 0
+
+
+def warn_unpaired(points: Sequence[Any]) -> None:
+    from sim.batch.design import shared_seed
+
+    if not shared_seed(points):
+        print(
+            "migsim: warning: the scenarios have different seeds, so differences are not "
+            "paired by replication (use --seed to give them one)",
+            file=sys.stderr,
+        )
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from sim.batch.orchestrate import execute_batch, scenario_points
+    from sim.batch.sweepfile import parse_sets
+
+    points = scenario_points(args.scenarios, parse_sets(args.set or ()), args.seed)
+    warn_unpaired(points)
+    out = args.out or default_out("batch", [p.label for p in points])
+    return run_and_report(
+        args,
+        out,
+        lambda opened: execute_batch(
+            points,
+            args.reps,
+            opened,
+            out,
+            reference=args.reference,
+            charts=not args.no_charts,
+            progress=not args.quiet,
+            manifest_extra={"command": command_line()},
+        ),
+    )
+
+
+def command_line() -> str:
+    import shlex
+
+    return shlex.join(["migsim", *sys.argv[1:]]) if sys.argv else "migsim"
