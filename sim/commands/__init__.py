@@ -14,4 +14,5 @@ COMMANDS: tuple[str, ...] = (
     "batch",
     "sweep",
     "sensitivity",
+    "report",
 )

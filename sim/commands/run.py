@@ -5,7 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from collections.abc import Callable
+import tomllib
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from sim.scenario.loader import load_scenario
@@ -41,6 +42,18 @@ def progress_printer(label: str) -> Callable[[int, int], None]:
     return show
 
 
+def scenario_source(path: Path, overrides: Sequence[str]) -> dict[str, object]:
+    """Where the scenario came from (file, `extends` parent, `--set`), for the manifest:
+    `migsim report` diffs the run against its parent with it."""
+    parent = tomllib.loads(path.read_text(encoding="utf-8")).get("extends")
+    parent_path = (path.parent / parent).resolve() if isinstance(parent, str) else None
+    return {
+        "scenario_file": str(path.resolve()),
+        "scenario_extends": str(parent_path) if parent_path else None,
+        "scenario_overrides": list(overrides),
+    }
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     from sim.model import Model
 
@@ -50,6 +63,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     result = model.run(progress=progress_printer(scenario.name))
     if sys.stderr.isatty():
         print("\r\033[K", end="", file=sys.stderr)
+    result.extra_manifest.update(scenario_source(args.scenario, args.set or ()))
     result.write(out, charts=not args.no_charts)
     s = result.summary()
     total = s[s["agreement"] == ""].set_index("indicator")["value"]

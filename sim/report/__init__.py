@@ -1,0 +1,22 @@
+"""`migsim report RESULTS_DIR`: one self-contained HTML file for a run, batch or
+validation folder, to hand to colleagues.
+
+The file embeds the folder's own charts (PNG as data URIs) and renders its tables
+(headline numbers with intervals where the folder has replications), the scenario with
+its key levers and its differences from the scenario it extends, and the manifest
+(versions, commit, seeds, hash, run time). It loads nothing: no script, font, style sheet
+or image from anywhere, enforced by a Content-Security-Policy.
+
+One module per concept: `folders` (which kind, reading files), `html` and `fmt` (markup,
+numbers), `page` (the page and its atomic write), `levers`, `parent` and `scenario` (the
+scenario section), `charts`, `provenance` (the manifest section), `run`, `validation`
+and `batch` (one per folder kind), `build` (dispatch).
+"""
+
+from __future__ import annotations
+
+from sim.report.build import build, write_report
+from sim.report.errors import ReportError
+from sim.report.folders import Kind
+
+__all__ = ["Kind", "ReportError", "build", "write_report"]

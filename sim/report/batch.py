@@ -1,0 +1,201 @@
+"""The report of a batch (or sweep) folder: headline totals with intervals (`intervals`),
+the batch's charts, its scenarios side by side with their differences from the scenario
+each extends (a sweep's points: from the sweep's base), and the manifest."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from sim.report.charts import batch_caption, chart_paths, charts_body
+from sim.report.fmt import number
+from sim.report.folders import read_parquet
+from sim.report.html import Cell, Html, code, details, join, note, table, tag
+from sim.report.intervals import headline
+from sim.report.page import Report, Section
+from sim.report.parent import Parent, defaults, extends_of, find_parent
+from sim.report.provenance import manifest_body
+from sim.report.scenario import MAX_POINTS, differences, levers_compared, show
+
+
+def _points(folder: Path, manifest: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """Point records from the manifest, or (without one) from design.parquet."""
+    recorded = manifest.get("points")
+    if isinstance(recorded, list) and recorded:
+        return [dict(p) for p in recorded]
+    design = read_parquet(folder / "design.parquet")
+    cols = [c for c in ("point", "scenario", "hash", "seed", "source") if c in design.columns]
+    return design[cols].drop_duplicates("point").to_dict("records")
+
+
+def _points_table(points: Sequence[Mapping[str, Any]]) -> Html:
+    rows = [
+        [
+            str(p.get("point", "?")),
+            str(p.get("scenario", "")),
+            code(p.get("source") or "–"),
+            str(p.get("seed", "–")),
+            code(p.get("hash", "–")),
+            ", ".join(f"{k} = {show(v)}" for k, v in (p.get("levers") or {}).items()) or "–",
+        ]
+        for p in points
+    ]
+    return table(["Point", "Scenario", "Source", "Seed", "Hash", "Sweep levers"], rows)
+
+
+def _sweep_base(manifest: Mapping[str, Any]) -> str | None:
+    sweep = manifest.get("sweep")
+    base = sweep.get("base") if isinstance(sweep, Mapping) else None
+    return str(base) if base else None
+
+
+def _parent_of(point: Mapping[str, Any], sweep_base: str | None) -> Parent:
+    """A sweep's points are compared with the sweep's base scenario; a batch's scenarios
+    with the file their own file extends (read now: a batch records only the file)."""
+    resolved = point.get("resolved") or {}
+    if sweep_base:
+        return find_parent(resolved, sweep_base, recorded=True)
+    source = point.get("source")
+    if not source:
+        return find_parent(resolved, None, recorded=False)
+    extends, problem = extends_of(source)
+    if problem:
+        return defaults(resolved, problem)
+    return find_parent(resolved, extends, recorded=True)
+
+
+def scenario_body(points: Sequence[Mapping[str, Any]], sweep_base: str | None) -> Html:
+    parts: list[Html] = [_points_table(points)]
+    with_resolved = [p for p in points if p.get("resolved")]
+    if not with_resolved:
+        parts.append(note("The manifest does not record the resolved scenarios."))
+        return join(parts)
+    parts += [
+        tag("h3", "Key levers"),
+        levers_compared([(str(p["point"]), p["resolved"]) for p in with_resolved]),
+        tag(
+            "h3",
+            "Differences from the sweep's base"
+            if sweep_base
+            else "Differences from each scenario's parent",
+        ),
+    ]
+    for p in with_resolved[:MAX_POINTS]:
+        parent = _parent_of(p, sweep_base)
+        parts.append(
+            details(
+                f"{p['point']}: compared with {parent.label}",
+                differences(p["resolved"], parent),
+                is_open=len(with_resolved) <= 4,
+            )
+        )
+    if len(with_resolved) > MAX_POINTS:
+        parts.append(note(f"Only the first {MAX_POINTS} of {len(with_resolved)} points are shown."))
+    return join(parts)
+
+
+def _failures(manifest: Mapping[str, Any]) -> Html:
+    failures = manifest.get("failures") or []
+    if not failures:
+        return Html("")
+    rows = [
+        [
+            str(f.get("point", "?")),
+            str(f.get("replication", "?")),
+            f"{f.get('type', '')}: {f.get('message', '')}",
+        ]
+        for f in failures
+    ]
+    return join(
+        [
+            note(f"{len(failures)} run(s) failed; the numbers above leave them out."),
+            table(["Point", "Replication", "Error"], rows),
+        ]
+    )
+
+
+def _batch_facts(
+    manifest: Mapping[str, Any], points: Sequence[Mapping[str, Any]]
+) -> list[tuple[str, Cell]]:
+    runs = manifest.get("runs") or {}
+    timings = manifest.get("timings") or {}
+    rows: list[tuple[str, Cell]] = [
+        ("Command", code(manifest.get("command", "–"))),
+        ("Status", str(manifest.get("status", "–"))),
+        ("Replications per scenario", str(manifest.get("reps", "–"))),
+        ("Reference", str(manifest.get("reference", "–"))),
+        ("Paired (common random numbers)", "yes" if manifest.get("paired") else "no"),
+        ("Executor", str(manifest.get("executor", "–"))),
+        (
+            "Runs",
+            ", ".join(f"{k.replace('_', ' ')} {v}" for k, v in runs.items()) if runs else "–",
+        ),
+        ("Started", str(timings.get("started", "–"))),
+        (
+            "Run time",
+            f"{number(timings.get('wall_seconds'), 1)} s wall clock; "
+            f"{number(timings.get('run_seconds_mean'), 1)} s per run on average",
+        ),
+        (
+            "Seeds and scenario hashes",
+            join(
+                tag(
+                    "div",
+                    join(
+                        [
+                            f"{p.get('point')}: seed {p.get('seed', '–')}, hash ",
+                            code(p.get("hash", "–")),
+                        ]
+                    ),
+                )
+                for p in points
+            ),
+        ),
+    ]
+    return rows
+
+
+def _title(manifest: Mapping[str, Any], labels: Sequence[str], folder: Path) -> str:
+    sweep = manifest.get("sweep")
+    if isinstance(sweep, Mapping) and sweep.get("file"):
+        return f"Sweep {Path(str(sweep['file'])).stem}"
+    if not labels:
+        return folder.name
+    if len(labels) <= 3:
+        return " vs ".join(labels)
+    return f"{labels[0]} and {len(labels) - 1} more scenarios"
+
+
+def build_batch(folder: Path, manifest: Mapping[str, Any]) -> Report:
+    points = _points(folder, manifest)
+    labels = [str(p.get("point")) for p in points]
+    reference = str(manifest.get("reference") or (labels[0] if labels else ""))
+    facts = [f"{len(labels)} scenario(s)"]
+    if manifest.get("reps") is not None:
+        facts.append(f"{manifest['reps']} replications each")
+    facts.append(f"reference {reference}")
+    if manifest.get("status"):
+        facts.append(str(manifest["status"]).replace("_", " "))
+    charts = chart_paths(folder, [Path(c).name for c in manifest.get("charts") or []])
+    captions = {p.name: batch_caption(p.name, reference) for p in charts}
+    return Report(
+        kind=str(manifest.get("kind") or "batch"),
+        title=_title(manifest, labels, folder),
+        lede="",
+        facts=facts,
+        sections=[
+            Section(
+                "headline",
+                "Headline totals with intervals",
+                join([headline(folder, manifest, labels), _failures(manifest)]),
+            ),
+            Section("charts", "Charts", charts_body(charts, captions)),
+            Section("scenario", "Scenarios", scenario_body(points, _sweep_base(manifest))),
+            Section(
+                "manifest",
+                "Manifest",
+                manifest_body(manifest, folder, _batch_facts(manifest, points)),
+            ),
+        ],
+    )

@@ -1,0 +1,59 @@
+"""The folder's own PNG charts, embedded as data URIs with a caption each.
+
+The report draws nothing itself: it shows exactly the charts the run, batch or
+validation wrote, so the HTML and the folder never disagree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from sim.report.html import Html, figure, join, note, paragraph, png_data_uri
+
+RUN_CAPTIONS = {
+    "encounters_by_nationality.png": "Monthly encounters at the border by nationality, with the "
+    "scenario's policy dates.",
+    "custody.png": "Persons in CBP custody against the holding capacity, and persons held past "
+    "72 hours.",
+    "transfers_vs_cap.png": "Weekly transfers under each agreement against its weekly cap.",
+    "dispositions_by_group.png": "Monthly outcomes of processing (removal, release, detention, "
+    "MPP, transfer, HHS) by group.",
+}
+
+
+def batch_caption(name: str, reference: str) -> str:
+    """Captions for `weekly_<metric>.png`, `difference_weekly_<metric>.png`, `difference_totals.png`."""
+    stem = Path(name).stem
+    if stem == "difference_totals":
+        return f"Headline totals: paired difference from {reference}, mean and 5–95% interval."
+    if stem.startswith("difference_weekly_"):
+        metric = stem.removeprefix("difference_weekly_").replace("_", " ")
+        return f"Weekly {metric}: paired difference from {reference}, median and 5–95% band."
+    if stem.startswith("weekly_"):
+        metric = stem.removeprefix("weekly_").replace("_", " ")
+        return f"Weekly {metric} per scenario: median across replications with a 5–95% band."
+    return stem.replace("_", " ").capitalize() + "."
+
+
+def chart_paths(folder: Path, order: Sequence[str] = ()) -> list[Path]:
+    """PNG files in `folder/charts`: those in `order` first (the writer's order), then the rest."""
+    charts = folder / "charts"
+    found = sorted(charts.glob("*.png")) if charts.is_dir() else []
+    rank = {Path(name).name: i for i, name in enumerate(order)}
+    return sorted(found, key=lambda p: (rank.get(p.name, len(rank)), p.name))
+
+
+def charts_body(paths: Sequence[Path], captions: Mapping[str, str], intro: str = "") -> Html:
+    """One figure per PNG; a note instead when there are none or one is not a PNG."""
+    if not paths:
+        return note("This folder has no charts (it was written with --no-charts).")
+    parts: list[Html] = [paragraph(intro)] if intro else []
+    for path in paths:
+        uri = png_data_uri(path)
+        caption = captions.get(path.name, path.stem.replace("_", " ").capitalize() + ".")
+        if uri is None:
+            parts.append(note(f"charts/{path.name} is not a PNG image and is left out."))
+            continue
+        parts.append(figure(uri, f"{caption} (charts/{path.name})", alt=caption))
+    return join(parts)

@@ -1,0 +1,380 @@
+"""`migsim report`: a self-contained HTML file that really renders.
+
+The browser tests open each report in headless Chromium (Debian's `chromium`, driven by
+the `playwright` package with `executable_path`; no browser is downloaded) and check what
+a reader would see: every chart decoded (naturalWidth > 0), the tables there with rows,
+no console error, no request leaving the file. Without Chromium they are skipped with the
+reason in the `-ra` summary, never silently.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.cli import main
+from sim.report import Kind, build, write_report
+from sim.report.fmt import number, signed_interval
+from sim.report.intervals import HEADLINE, headline_stats
+from sim.report.parent import find_parent
+from sim.scenario.loader import load_scenario, resolved_dict
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIOS = ROOT / "scenarios"
+NO_CHROMIUM = "chromium not installed: apt-get install chromium (the CI script does)"
+# the flags the environment probe used as root, plus the ones Playwright adds itself
+CHROMIUM_FLAGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def migsim(*args: str) -> subprocess.CompletedProcess[str]:
+    """`python -m sim ARGS` from the project root, as a user would run it."""
+    return subprocess.run(
+        [sys.executable, "-m", "sim", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+
+
+def checked(*args: str) -> subprocess.CompletedProcess[str]:
+    out = migsim(*args)
+    assert out.returncode == 0, f"migsim {' '.join(args)} failed:\n{out.stderr}"
+    return out
+
+
+# ----------------------------------------------------------------------------- folders
+@pytest.fixture(scope="module")
+def run_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("report") / "run"
+    checked(
+        "run",
+        "scenarios/aca_guatemala.toml",
+        "--set",
+        "scale=0.05",
+        "--set",
+        "end=2019-12-31",
+        "--out",
+        str(out),
+    )
+    return out
+
+
+@pytest.fixture(scope="module")
+def validation_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("report") / "validation"
+    checked(
+        "validate",
+        "scenarios/baseline.toml",
+        "--reps",
+        "2",
+        "--set",
+        "scale=0.02",
+        "--jobs",
+        "1",
+        "--out",
+        str(out),
+    )
+    return out
+
+
+@pytest.fixture(scope="module")
+def batch_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("report") / "batch"
+    checked(
+        "batch",
+        "scenarios/baseline.toml",
+        "scenarios/aca_guatemala.toml",
+        "--reps",
+        "2",
+        "--set",
+        "scale=0.02",
+        "--set",
+        "start=2019-11-01",
+        "--set",
+        "end=2020-01-01",
+        "--jobs",
+        "1",
+        "--quiet",
+        "--out",
+        str(out),
+    )
+    return out
+
+
+# ----------------------------------------------------------------------------- browser
+def chromium_path() -> str | None:
+    for candidate in (
+        "/usr/bin/chromium",
+        shutil.which("chromium"),
+        shutil.which("chromium-browser"),
+    ):
+        if candidate and Path(candidate).is_file():
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    exe = chromium_path()
+    if exe is None:
+        pytest.skip(NO_CHROMIUM)
+    sync_api = pytest.importorskip(
+        "playwright.sync_api", reason="playwright not installed: pip install -e '.[test]'"
+    )
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=exe, headless=True, args=CHROMIUM_FLAGS)
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+PAGE_FACTS = """() => ({
+  images: Array.from(document.images).map(i => ({
+    src: i.getAttribute('src').slice(0, 22), complete: i.complete, width: i.naturalWidth })),
+  tables: Array.from(document.querySelectorAll('table')).map(t => ({
+    cls: t.className, rows: t.tBodies.length ? t.tBodies[0].rows.length : 0 })),
+  sections: Array.from(document.querySelectorAll('section > h2')).map(h => h.textContent),
+})"""
+
+
+def open_report(browser: Any, path: Path) -> dict[str, Any]:
+    """Load the report like a reader; returns what rendered and every problem seen."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    problems: list[str] = []
+    page.on(
+        "console",
+        lambda m: problems.append(f"console.{m.type}: {m.text}") if m.type == "error" else None,
+    )
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("requestfailed", lambda r: problems.append(f"request failed: {r.url[:80]}"))
+    page.on(
+        "request",
+        lambda r: (
+            None
+            if r.url.startswith(("file:", "data:"))
+            else problems.append(f"network request: {r.url[:80]}")
+        ),
+    )
+    try:
+        page.goto(path.resolve().as_uri(), wait_until="load")
+        facts = page.evaluate(PAGE_FACTS)
+    finally:
+        context.close()
+    facts["problems"] = problems
+    return facts
+
+
+def assert_renders(facts: dict[str, Any], charts: int, min_tables: int) -> None:
+    assert facts["problems"] == []
+    assert len(facts["images"]) == charts
+    for img in facts["images"]:
+        assert img["src"].startswith("data:image/png;base64")
+        assert img["complete"] and img["width"] > 0, img
+    data_tables = [t for t in facts["tables"] if "data" in t["cls"]]
+    assert len(data_tables) >= min_tables
+    assert all(t["rows"] > 0 for t in facts["tables"]), facts["tables"]
+    assert facts["sections"][-1] == "Manifest"
+
+
+def make_report(folder: Path) -> Path:
+    out = checked("report", str(folder))
+    path = folder / "report.html"
+    assert out.stdout.strip().endswith(f"-> {path}")
+    return path
+
+
+def test_run_report_renders_in_chromium(browser: Any, run_folder: Path) -> None:
+    path = make_report(run_folder)
+    facts = open_report(browser, path)
+    assert_renders(facts, charts=len(list((run_folder / "charts").glob("*.png"))), min_tables=2)
+    assert facts["sections"][:2] == ["Headline numbers", "Charts"]
+
+
+def test_validation_report_renders_in_chromium(browser: Any, validation_folder: Path) -> None:
+    path = make_report(validation_folder)
+    facts = open_report(browser, path)
+    charts = len(list((validation_folder / "charts").glob("*.png")))
+    assert_renders(facts, charts=charts, min_tables=3)
+
+
+def test_batch_report_renders_in_chromium(browser: Any, batch_folder: Path) -> None:
+    path = make_report(batch_folder)
+    facts = open_report(browser, path)
+    assert_renders(facts, charts=len(list((batch_folder / "charts").glob("*.png"))), min_tables=3)
+
+
+# ----------------------------------------------------------------------------- content
+def test_report_is_self_contained(run_folder: Path) -> None:
+    kind, text = build(run_folder)
+    assert kind is Kind.RUN
+    assert "http://" not in text and "https://" not in text
+    assert "<script" not in text.lower() and "<link" not in text.lower()
+    assert "url(" not in text and "@import" not in text
+    srcs = re.findall(r'\bsrc="([^"]*)"', text)
+    assert srcs and all(s.startswith("data:image/png;base64,") for s in srcs)
+    assert 'http-equiv="Content-Security-Policy"' in text
+
+
+def test_run_report_content(run_folder: Path) -> None:
+    manifest = json.loads((run_folder / "manifest.json").read_text())
+    assert manifest["scenario_file"].endswith("aca_guatemala.toml")
+    assert manifest["scenario_extends"].endswith("historical.toml")
+    assert manifest["scenario_overrides"] == ["scale=0.05", "end=2019-12-31"]
+    _, text = build(run_folder)
+    summary = pd.read_csv(run_folder / "summary.csv", keep_default_na=False)
+    encounters = summary[summary["indicator"] == "encounters"]["value"].iloc[0]
+    assert f"{encounters:,.0f}" in text  # thousands separators
+    assert "no interval" in text  # a single run says it has no intervals
+    # differences from the parent file: exactly the --set levers, name and description
+    assert "Differences from historical.toml" in text
+    diff_rows = re.findall(r"<td><code>([a-z_.]+)</code></td>", text.split("Differences from")[1])
+    assert diff_rows[:4] == ["name", "description", "end", "scale"]
+    for fact in (manifest["scenario_hash"], manifest["git_commit"] or "", "20191121"):
+        assert fact in text
+
+
+def test_validation_report_content(validation_folder: Path) -> None:
+    _, text = build(validation_folder)
+    for heading in ("MAPE", "Naive same-month", "Beats naive", "Split (Flee ARD)"):
+        assert heading in text
+    # validate does not record the scenario file: compared with the defaults, and says so
+    assert "Differences from schema defaults" in text
+    assert "do not record which file" in text
+
+
+def test_batch_report_content(batch_folder: Path) -> None:
+    _, text = build(batch_folder)
+    assert "Paired difference from baseline" in text
+    assert "reference" in text
+    assert "Differences from each scenario" in text
+
+
+def test_batch_without_totals_says_intervals_are_missing(
+    batch_folder: Path, tmp_path: Path
+) -> None:
+    copy = tmp_path / "batch"
+    shutil.copytree(batch_folder, copy, ignore=shutil.ignore_patterns("runs", "totals.parquet"))
+    _, text = build(copy)
+    assert "totals.parquet is missing" in text
+
+
+# ----------------------------------------------------------------------------- writing
+def test_out_option_and_atomic_write(run_folder: Path, tmp_path: Path) -> None:
+    target = tmp_path / "shared" / "aca.html"
+    assert main(["report", str(run_folder), "--out", str(target)]) == 0
+    assert target.is_file() and target.stat().st_mode & 0o777 == 0o644
+    assert [p.name for p in target.parent.iterdir()] == ["aca.html"]  # no temp file left
+    kind, path = write_report(run_folder, tmp_path)  # a folder: report.html inside it
+    assert (kind, path) == (Kind.RUN, tmp_path / "report.html")
+
+
+@pytest.mark.parametrize(
+    "make, expected",
+    [
+        (lambda d: d / "missing", "no such folder"),
+        (lambda d: d, "not a results folder"),
+        (lambda d: (d / "f.txt").write_text("x") and d / "f.txt", "not a folder"),
+    ],
+)
+def test_bad_input_is_one_line_and_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], make: Any, expected: str
+) -> None:
+    folder = make(tmp_path)
+    before = sorted(tmp_path.rglob("*"))
+    assert main(["report", str(folder)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and expected in err and err.startswith("migsim: error:")
+    assert sorted(tmp_path.rglob("*")) == before  # nothing written
+
+
+def test_hint_for_a_folder_holding_a_results_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    inner = tmp_path / "baseline" / "validation"
+    inner.mkdir(parents=True)
+    for name in ("metrics.csv", "monthly.csv"):
+        (inner / name).write_text("series\n")
+    assert main(["report", str(tmp_path / "baseline")]) == 2
+    assert f"did you mean {inner}?" in capsys.readouterr().err
+
+
+def test_corrupt_manifest_is_bad_input(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    (tmp_path / "daily.parquet").write_bytes(b"")
+    (tmp_path / "manifest.json").write_text("{not json")
+    assert main(["report", str(tmp_path)]) == 2
+    assert "manifest.json: cannot read" in capsys.readouterr().err
+
+
+# ----------------------------------------------------------------------------- parts
+def test_parent_fragment_borrows_required_fields() -> None:
+    """historical.toml extends calibration.toml, which has no name or dates."""
+    child = resolved_dict(load_scenario(SCENARIOS / "historical.toml"))
+    parent = find_parent(child, str(SCENARIOS / "calibration.toml"), recorded=True)
+    assert parent.label == "calibration.toml"
+    assert any("does not set name, start, end" in n for n in parent.notes)
+    assert parent.resolved is not None and parent.resolved["start"] == child["start"]
+
+
+@pytest.mark.parametrize(
+    "extends, recorded, why",
+    [
+        (None, False, "do not record"),
+        (None, True, "extends no other file"),
+        ("/nonexistent/parent.toml", True, "no longer exists"),
+    ],
+)
+def test_parent_falls_back_to_defaults_and_says_why(
+    extends: str | None, recorded: bool, why: str
+) -> None:
+    child = resolved_dict(load_scenario(SCENARIOS / "baseline.toml"))
+    parent = find_parent(child, extends, recorded)
+    assert parent.label == "schema defaults" and parent.resolved is not None
+    assert why in parent.notes[0]
+
+
+def test_batch_headline_intervals_and_paired_differences() -> None:
+    rows = []
+    for point, base in (("ref", 100.0), ("alt", 110.0)):
+        for rep in range(5):
+            rows.append((point, rep, "encounters", "", base + 10 * rep))
+            if point == "alt":
+                rows.append((point, rep, "transferred", "", 5.0))
+    totals = pd.DataFrame(rows, columns=["point", "replication", "indicator", "agreement", "value"])
+    stats = headline_stats(totals, ["ref", "alt"], "ref").set_index(["point", "indicator"])
+    enc = stats.loc[("alt", "encounters")]
+    values = 110.0 + 10 * np.arange(5)
+    assert enc["mean"] == pytest.approx(values.mean())
+    assert (enc["q05"], enc["q95"]) == pytest.approx(tuple(np.quantile(values, [0.05, 0.95])))
+    assert (enc["diff_mean"], enc["diff_q05"], enc["diff_q95"]) == pytest.approx((10, 10, 10))
+    # a total missing from a run was zero throughout
+    assert stats.loc[("ref", "transferred"), "mean"] == 0.0
+    assert stats.loc[("alt", "transferred"), "diff_mean"] == 5.0
+    assert set(stats.index.get_level_values("indicator")) == set(HEADLINE)
+
+
+def test_number_formats() -> None:
+    assert number(1234567.0) == "1,234,567"
+    assert number(float("nan")) == "–"
+    assert number(-0.0) == "0"
+    assert signed_interval(-1225, 15, 0) == "−1,225 to +15"
