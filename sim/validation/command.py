@@ -120,7 +120,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
         files.append(file_record(args.observed, "out_of_sample"))
 
     out = args.out or Path("results") / scenario.name / "validation"
+    from sim.commands.run import scenario_source
+
     manifest = build_manifest(scenario, outputs, jobs, files, notes)
+    manifest.update(scenario_source(args.scenario, args.set or ()))
     write_validation(out, sim, in_sample, out_sample, manifest, scenario)
 
     print(
