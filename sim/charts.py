@@ -14,15 +14,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only, never a window; must precede the pyplot import
-
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import matplotlib.ticker as mticker  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.axes import Axes  # noqa: E402
+# No matplotlib.use() here: importing this module must not switch a notebook's inline
+# backend. The CLI selects Agg (sim.cli.main); headless processes fall back to it anyway.
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
+import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure  # noqa: E402
 
 from sim.domain import GROUPS, NATIONALITIES  # noqa: E402

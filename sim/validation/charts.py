@@ -9,12 +9,9 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.ticker import FuncFormatter  # noqa: E402
+import matplotlib.pyplot as plt  # the backend is chosen by the CLI (sim.cli.main), not here
+import pandas as pd
+from matplotlib.ticker import FuncFormatter
 
 from sim.scenario.schema import Scenario  # noqa: E402
 from sim.validation.series import CHARTS, series_in  # noqa: E402
