@@ -9,9 +9,15 @@ announcements add a decaying shift. From `reference_date` on, departures are mul
 
 where risk_ref is the risk on the reference date; before it m = 1, and effect = 0 gives
 m = 1 exactly, so departures are then independent of any consequence.
+
+The daily counts of outcomes and consequences are not kept here: they are the recorder's
+flows (`processed` + `stopped_in_mexico`, and `consequences`), read once a day through
+`observed`, so the border's hot path does not update numpy arrays one party at a time.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 
@@ -22,14 +28,21 @@ from sim.scenario.schema import Deterrence
 
 
 class PerceivedRisk:
-    def __init__(self, cfg: Deterrence, cal: SimCalendar) -> None:
+    def __init__(
+        self,
+        cfg: Deterrence,
+        cal: SimCalendar,
+        observed: Callable[[int], tuple[np.ndarray, np.ndarray]],
+    ) -> None:
+        """`observed(day)` gives that day's outcomes and consequences, persons per cell."""
         self.cfg = cfg
+        self.observed = observed
         self.effect = cfg.effect
         self.alpha = 1.0 / cfg.memory_days
         self.delay = cfg.delay_days
-        self.ref_day = cal.day(cfg.reference_date)
-        self.outcomes = np.zeros((cal.days, N_CELLS))
-        self.consequences = np.zeros((cal.days, N_CELLS))
+        # A run that starts after the reference date takes its reference once the perceived
+        # risk has warmed up (delay + memory), never from the cold start's zero risk.
+        self.ref_day = max(cal.day(cfg.reference_date), cfg.delay_days + int(cfg.memory_days))
         self._num = np.zeros(N_CELLS)
         self._den = np.zeros(N_CELLS)
         self.reference: np.ndarray | None = None
@@ -49,8 +62,9 @@ class PerceivedRisk:
         src = day - 1 - self.delay
         if src >= 0:
             a = self.alpha
-            self._num += a * (self.consequences[src] - self._num)
-            self._den += a * (self.outcomes[src] - self._den)
+            outcomes, consequences = self.observed(src)
+            self._num += a * (consequences - self._num)
+            self._den += a * (outcomes - self._den)
         with np.errstate(invalid="ignore", divide="ignore"):
             base = np.where(self._den > 0, self._num / np.where(self._den > 0, self._den, 1.0), 0.0)
         self.risk = np.clip(base + self.shift[day], 0.0, 1.0)

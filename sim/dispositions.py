@@ -29,6 +29,8 @@ class DispositionRule:
         bar = scenario.transit_bar
         self.bar_day = cal.day(bar.start) if bar.start is not None else None
         self.bar_mult = bar.release_multiplier
+        # the bar in force, by day (a list lookup in the once-per-party `usual`)
+        self.bar_on = [self.bar_day is not None and d >= self.bar_day for d in range(cal.days)]
 
     def barred(self, party: Party, day: int) -> bool:
         """Transited a third country without seeking protection in any of them."""
@@ -40,14 +42,21 @@ class DispositionRule:
         )
 
     def decide(self, party: Party, day: int, u: float, u2: float, overcrowded: bool) -> int:
+        outcome = self.usual(party, day, u)
+        if outcome == DETAIN and overcrowded and u2 < self.overcrowding_release:
+            return RELEASE
+        return outcome
+
+    def usual(self, party: Party, day: int, u: float) -> int:
+        """The outcome before the overcrowding rule, which only turns DETAIN into RELEASE
+        (so the model looks at the occupancy, and draws `u2`, only for would-be detentions)."""
         removal, release = self.shares[party.nat][party.group]
-        if self.barred(party, day):
+        # self.barred(party, day), inlined
+        if self.bar_on[day] and party.transited and not party.sought & party.transited:
             removal += release * (1.0 - self.bar_mult)
             release *= self.bar_mult
         if u < removal:
             return REMOVE
         if u < removal + release:
-            return RELEASE
-        if overcrowded and u2 < self.overcrowding_release:
             return RELEASE
         return DETAIN

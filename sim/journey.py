@@ -8,12 +8,13 @@ so the stop time is exact: the cumulative hazard is inverted on a daily grid.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 
 import numpy as np
 
 from sim.calendar import SimCalendar
-from sim.domain import COUNTRY_BIT, NAT_INDEX
+from sim.domain import COUNTRIES, COUNTRY_BIT, NAT_INDEX
 from sim.scenario.schema import Scenario
 
 ARRIVE, STOPPED, PROTECTION = 0, 1, 2
@@ -28,21 +29,123 @@ class Outcomes:
     time: np.ndarray  # arrival, stop or protection time (days)
     transited: np.ndarray  # bitmask of transit countries entered
     sought: np.ndarray  # bitmask of countries where the party applied for protection
+    start: np.ndarray  # departure time (days)
+
+    def take(self, mask: np.ndarray) -> Outcomes:
+        return Outcomes(
+            self.kind[mask],
+            self.time[mask],
+            self.transited[mask],
+            self.sought[mask],
+            self.start[mask],
+        )
+
+
+class DayBuckets:
+    """Parties filed under the day something next happens to them (their journey ends, they
+    set out again), as rows of one float array per batch: no Python object per party while
+    it travels, and the event queue holds only the current day's arrivals.
+
+    Rows hold whatever columns the caller passes, as float64 (times, and integer codes far
+    below 2**53, so exact).
+    """
+
+    def __init__(self) -> None:
+        self._chunks: defaultdict[int, list[np.ndarray]] = defaultdict(list)
+
+    def add(self, days: np.ndarray, *columns: np.ndarray) -> None:
+        """File row i under `days[i]`."""
+        if not len(days):
+            return
+        order = np.argsort(days, kind="stable")
+        days = days[order]
+        rows = np.array(columns, dtype=float).T[order]
+        cuts = np.flatnonzero(np.diff(days)) + 1
+        starts = [0, *cuts.tolist()]
+        chunks = self._chunks
+        for d, lo, hi in zip(days[starts].tolist(), starts, [*starts[1:], len(days)], strict=True):
+            chunks[d].append(rows[lo:hi])
+
+    def add_one(self, day: int, row: tuple[float, ...]) -> None:
+        self._chunks[day].append(np.array([row], dtype=float))
+
+    def pop(self, day: int) -> np.ndarray | None:
+        """All rows filed under `day` (removed), or None."""
+        chunks = self._chunks.pop(day, None)
+        if not chunks:
+            return None
+        return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
 
 
 class JourneyPlanner:
+    """Routes are tables of legs (one row per route, padded to the longest route), and what
+    depends only on the route and the nationality (who is in transit where, the chance of
+    applying for protection, the transit bits up to each leg) is tabulated once. A batch is
+    then planned with a few gathers over [party, leg] arrays and sparse work for the few who
+    apply for protection: a few dozen numpy operations per batch, whatever the mix of
+    origins, routes and legs."""
+
     def __init__(self, scenario: Scenario, cal: SimCalendar) -> None:
         j = scenario.journey
-        self.routes = {
-            NAT_INDEX[nat]: (
-                np.cumsum([r.share for r in routes]),
-                [[(leg.country, leg.mean_days, leg.cv) for leg in r.legs] for r in routes],
-            )
-            for nat, routes in j.routes.items()
-        }
-        self.protection = {
-            c: (p.apply_probability, p.continue_share) for c, p in j.protection.items()
-        }
+        n_nat = len(NAT_INDEX)
+        # per origin (a nationality code): cumulative route shares (padded with +inf) and
+        # the routes' rows in the leg tables
+        rows: list[list[tuple[int, float, float]]] = []
+        width = max((len(r) for r in j.routes.values()), default=1)
+        self.route_cum = np.full((n_nat, width), np.inf)
+        self.route_row = np.full((n_nat, width), -1)
+        for nat, routes in j.routes.items():
+            o = NAT_INDEX[nat]
+            self.route_cum[o, : len(routes)] = np.cumsum([r.share for r in routes])
+            self.route_row[o, : len(routes)] = np.arange(len(rows), len(rows) + len(routes))
+            rows += [
+                [(COUNTRIES.index(leg.country), leg.mean_days, leg.cv) for leg in r.legs]
+                for r in routes
+            ]
+        self.route_total = np.where(np.isinf(self.route_cum), 0.0, self.route_cum).max(axis=1)
+        n_routes, k = len(rows), max((len(r) for r in rows), default=1)
+        self.legs = k
+        country = np.full((n_routes, k), -1)  # -1: past the end of the route
+        self.leg_mean = np.zeros((n_routes, k))  # 0 past the end: no time
+        self.leg_shape = np.zeros((n_routes, k))  # gamma shape 1/cv^2; 0: fixed duration
+        for r, legs in enumerate(rows):
+            for i, (c, mean, cv) in enumerate(legs):
+                country[r, i], self.leg_mean[r, i] = c, mean
+                self.leg_shape[r, i] = 1.0 / (cv * cv) if cv > 0 and mean > 0 else 0.0
+        self.leg_scale = np.divide(
+            self.leg_mean,
+            self.leg_shape,
+            out=np.zeros_like(self.leg_mean),
+            where=self.leg_shape > 0,
+        )
+        # gamma draws are faster with one shape at a time, and routes use only a few shapes
+        self.shapes = np.unique(self.leg_shape[self.leg_shape > 0])
+        self.leg_shape_class = np.searchsorted(self.shapes, self.leg_shape)  # only where > 0
+        has_leg = country >= 0
+        country_nat = np.array([NAT_INDEX.get(c, -1) for c in COUNTRIES])
+        country_bit = np.array([COUNTRY_BIT[c] for c in COUNTRIES])
+        prot = [j.protection.get(c) for c in COUNTRIES]
+        apply_p = np.array([p.apply_probability if p else 0.0 for p in prot])
+        self.leg_bit = np.where(has_leg, country_bit[country], 0)
+        self.leg_continue = np.where(
+            has_leg, np.array([p.continue_share if p else 1.0 for p in prot])[country], 1.0
+        )
+        # by [route * n_nat + nationality, leg]: in transit (not the party's own country)
+        transit = has_leg[:, None, :] & (
+            country_nat[country][:, None, :] != np.arange(n_nat)[None, :, None]
+        )
+        self.transit = transit.reshape(n_routes * n_nat, k)
+        self.apply_p = np.where(self.transit, np.repeat(apply_p[country], n_nat, axis=0), 0.0)
+        # transit bits of the legs up to each leg (the last column: the whole route)
+        bits = np.where(self.transit, np.repeat(self.leg_bit, n_nat, axis=0), 0)
+        upto = np.bitwise_or.accumulate(bits, axis=1) if k else bits
+        self.transited_upto = np.concatenate([upto, upto[:, -1:]], axis=1)
+        # each route's Mexican legs, in order (usually one), padded with -1
+        mexico = COUNTRIES.index("mexico")
+        legs_in_mexico = [[i for i, leg in enumerate(r) if leg[0] == mexico] for r in rows]
+        self.mexican_legs = np.full((n_routes, max(map(len, legs_in_mexico), default=0)), -1)
+        for r, legs in enumerate(legs_in_mexico):
+            self.mexican_legs[r, : len(legs)] = legs
         n = cal.days + _HORIZON_PAD
         hazard = np.zeros(n)
         for step in scenario.enforcement.mexico:
@@ -59,58 +162,64 @@ class JourneyPlanner:
     def plan(
         self, t0: np.ndarray, nat: np.ndarray, origin: np.ndarray, rng: np.random.Generator
     ) -> Outcomes:
-        """Outcomes for parties of nationality `nat` leaving `origin` (a nationality code) at `t0`."""
-        n = len(t0)
-        kind = np.zeros(n, dtype=np.int8)
-        time = t0.astype(float).copy()
-        transited = np.zeros(n, dtype=np.int64)
-        sought = np.zeros(n, dtype=np.int64)
-        u_route = rng.random(n)
-        for o in np.unique(origin):
-            cum_shares, routes = self.routes[int(o)]
-            in_origin = origin == o
-            choice = np.searchsorted(cum_shares, u_route * cum_shares[-1], side="right")
-            for r, legs in enumerate(routes):
-                idx = np.flatnonzero(in_origin & (choice == r))
-                if len(idx):
-                    self._travel(idx, legs, nat, time, kind, transited, sought, rng)
-        return Outcomes(kind, time, transited, sought)
+        """Outcomes for parties of nationality `nat` leaving `origin` (a nationality code) at `t0`.
 
-    def _travel(self, idx, legs, nat, time, kind, transited, sought, rng) -> None:
-        alive = idx
-        for country, mean, cv in legs:
-            if not len(alive):
-                return
-            m = len(alive)
-            if cv > 0 and mean > 0:
-                shape = 1.0 / (cv * cv)
-                dur = rng.gamma(shape, mean / shape, m)
-            else:
-                dur = np.full(m, float(mean))
-            u_apply, u_stay, e_stop = rng.random(m), rng.random(m), rng.standard_exponential(m)
-            bit = COUNTRY_BIT[country]
-            transit = nat[alive] != NAT_INDEX.get(country, -1)
-            apply_p, cont = self.protection.get(country, (0.0, 1.0))
-            applied = transit & (u_apply < apply_p)
-            sought[alive[applied]] |= bit
-            stays = applied & (u_stay >= cont)
-            transited[alive[transit]] |= bit
-            kind[alive[stays]] = PROTECTION
-            alive, dur, e_stop, transit = (
-                alive[~stays],
-                dur[~stays],
-                e_stop[~stays],
-                transit[~stays],
-            )
-            if country == "mexico":
-                exposed = transit  # Mexico does not stop its own nationals
-                h0 = self._H(time[alive])
-                h1 = self._H(time[alive] + dur)
-                stop = exposed & ((h1 - h0) > e_stop)
-                stopped = alive[stop]
-                time[stopped] = self._H_inv(h0[stop] + e_stop[stop])
-                kind[stopped] = STOPPED
-                time[alive[~stop]] += dur[~stop]
-                alive = alive[~stop]
-            else:
-                time[alive] += dur
+        Legs are travelled in order; on each, a party in transit may apply for protection
+        and stay, and on the Mexican leg Mexican enforcement may stop it. Leg durations are
+        drawn for every leg of the route (those after the journey's end are ignored); other
+        random numbers only where something can happen.
+        """
+        n, legs = len(t0), self.legs
+        if n and not (self.route_total[origin] > 0).all():
+            missing = sorted({int(o) for o in origin[self.route_total[origin] <= 0]})
+            raise ValueError(f"no journey.routes for origin(s) {missing}")
+        u = rng.random(n) * self.route_total[origin]
+        pick = np.zeros(n, dtype=np.int64)
+        for j in range(self.route_cum.shape[1] - 1):
+            pick += u >= self.route_cum[origin, j]
+        route = self.route_row[origin, pick]
+        rn = route * len(NAT_INDEX) + nat  # row of the [route, nationality] tables
+        dur = self.leg_mean[route]
+        gamma = self.leg_shape[route] > 0
+        if gamma.any():
+            scale = self.leg_scale[route]
+            cls = np.where(gamma, self.leg_shape_class[route], -1)
+            for c, shape in enumerate(self.shapes.tolist()):
+                at = cls == c
+                dur[at] = rng.standard_gamma(shape, int(at.sum())) * scale[at]
+        ends = np.cumsum(dur, axis=1)  # when each leg ends, less t0
+        time = t0 + ends[:, -1]  # arrival, for those who arrive
+        # protection seeking in transit countries: apply, then stay or continue (sparse)
+        p_apply = self.apply_p[rn].ravel()
+        may = np.flatnonzero(p_apply > 0.0)
+        applied = may[rng.random(len(may)) < p_apply[may]]
+        who, leg_of = np.divmod(applied, legs)
+        stays = rng.random(len(applied)) >= self.leg_continue[route[who], leg_of]
+        end_leg = np.full(n, legs)  # the leg on which the journey ends (legs: arrived)
+        np.minimum.at(end_leg, who[stays], leg_of[stays])
+        kind = np.where(end_leg < legs, PROTECTION, ARRIVE).astype(np.int8)
+        settled = np.flatnonzero(end_leg < legs)
+        leg = end_leg[settled]
+        time[settled] = t0[settled] + ends[settled, leg] - dur[settled, leg]  # the leg's start
+        # Mexican enforcement on the Mexican leg(s), for those still travelling there; it
+        # does not stop Mexico's own nationals; the stop time inverts the cumulative hazard
+        for nth in range(self.mexican_legs.shape[1]):  # a route's first Mexican leg, ...
+            leg = self.mexican_legs[route, nth]
+            exposed = np.flatnonzero((leg >= 0) & (end_leg > leg))
+            exposed = exposed[self.transit[rn[exposed], leg[exposed]]]
+            if not len(exposed):
+                continue
+            leg = leg[exposed]
+            e_stop = rng.standard_exponential(len(exposed))
+            end = t0[exposed] + ends[exposed, leg]
+            h0 = self._H(end - dur[exposed, leg])
+            stop = (self._H(end) - h0) > e_stop
+            stopped = exposed[stop]
+            end_leg[stopped] = leg[stop]
+            kind[stopped] = STOPPED
+            time[stopped] = self._H_inv(h0[stop] + e_stop[stop])
+        transited = self.transited_upto[rn, end_leg]
+        sought = np.zeros(n, dtype=np.int64)
+        on_way = leg_of <= end_leg[who]  # applied before the journey ended
+        np.bitwise_or.at(sought, who[on_way], self.leg_bit[route[who[on_way]], leg_of[on_way]])
+        return Outcomes(kind, time, transited.astype(np.int64), sought, t0)

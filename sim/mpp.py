@@ -33,7 +33,8 @@ class RemainInMexico:
         went_home: Callable[[Party, int, float], None],
     ) -> None:
         self.ctx, self.cfg = ctx, cfg
-        self.share = ctx.cal.step_values([(s.from_, s.share) for s in cfg.enrolment])
+        # a list: indexing a numpy array gives numpy scalars, slow in a per-party test
+        self.share = ctx.cal.step_values([(s.from_, s.share) for s in cfg.enrolment]).tolist()
         self.cap = cfg.daily_capacity * ctx.scale if cfg.daily_capacity is not None else None
         self.nats = frozenset(NAT_INDEX[n] for n in cfg.nationalities)
         self.groups = frozenset(GROUP_INDEX[g] for g in cfg.groups)

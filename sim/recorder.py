@@ -25,6 +25,9 @@ class Recorder:
         self.agreements = ["", *agreements]
         self.n_agr = len(self.agreements)
         self._stride_day = N_FLOWS * N_CELLS * self.n_agr
+        # one day's block of flows; the hottest callbacks index `flows` themselves, as
+        # day * stride + metric offset + cell * n_agr (+ agreement), to spare a call
+        self.stride = self._stride_day
         self.flows: list[float] = [0.0] * (days * self._stride_day)
         self.ledger: list[int] = [0] * (N_STATES * N_CELLS)
         self.state_snap = np.zeros((days, N_STATES, N_CELLS))
@@ -56,6 +59,35 @@ class Recorder:
 
     def stock(self, state: int, cell: int) -> int:
         return self.ledger[state * N_CELLS + cell]
+
+    # -- whole batches (numpy), used by the daily tick ---------------------------------
+    def add_cells(self, day: int, offset: int, values: np.ndarray, agr: int = 0) -> None:
+        """Add a vector over cells (length N_CELLS, persons) to one metric of one day."""
+        base = day * self._stride_day + offset + agr
+        fl, n = self.flows, self.n_agr
+        for c, v in enumerate(values.tolist()):
+            if v:
+                fl[base + c * n] += v
+
+    def cells(self, day: int, offset: int, agr: int = 0) -> np.ndarray:
+        """One metric of one day as a vector over cells."""
+        base = day * self._stride_day + offset + agr
+        return np.array(self.flows[base : base + N_CELLS * self.n_agr : self.n_agr])
+
+    def enter_cells(self, dst: int, values: np.ndarray) -> None:
+        """New persons (a vector over cells) enter state `dst`."""
+        led, base = self.ledger, dst * N_CELLS
+        for c, v in enumerate(values.tolist()):
+            led[base + c] += int(v)
+
+    def move_cells(self, src: int | np.ndarray, dst: int | np.ndarray, cells, sizes) -> None:
+        """Move persons of a batch of parties between states (scalar or per-party states)."""
+        n = N_STATES * N_CELLS
+        out = np.bincount(np.asarray(src) * N_CELLS + cells, weights=sizes, minlength=n)
+        into = np.bincount(np.asarray(dst) * N_CELLS + cells, weights=sizes, minlength=n)
+        led = self.ledger
+        for i in np.flatnonzero(into - out).tolist():
+            led[i] += int(into[i] - out[i])
 
     # -- end of day -----------------------------------------------------------------------
     def snapshot(self, day: int, extra: np.ndarray, indicators: np.ndarray | None) -> None:

@@ -260,10 +260,11 @@ class Border(Frozen):
     """CBP processing: parallel lanes with random processing times; a priority rule orders the queue."""
 
     processing_lanes: int = lever(
-        2600,
+        2800,
         unit="parallel processing lanes",
         gt=0,
-        source="assumption; sets daily capacity with processing_hours",
+        source="assumption: with processing_hours about 2,500 parties a day; the historical run then "
+        "peaks near 16,000 in custody in May 2019 (up to ~20,000 held, AP/DHS Jul 2019)",
     )
     processing_hours: GroupFloat = lever(
         default_factory=lambda: GroupFloat(single_adult=22, family=30, unaccompanied_child=30),
@@ -513,7 +514,8 @@ class Deterrence(Frozen):
     reference_date: dt.date = lever(
         dt.date(2019, 1, 28),
         source="the day before MPP began; risk then is the reference",
-        doc="multiplier is 1 until this date; afterwards it responds to risk relative to the risk on this date",
+        doc="multiplier is 1 until this date; afterwards it responds to risk relative to the risk on this date "
+        "(a run starting later uses the risk once warmed up: delay_days + memory_days after its first day)",
     )
     consequences: list[Consequence] = lever(
         default_factory=lambda: ["removed", "mpp", "transferred"],
