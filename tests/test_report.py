@@ -258,9 +258,10 @@ def test_validation_report_content(validation_folder: Path) -> None:
     _, text = build(validation_folder)
     for heading in ("MAPE", "Naive same-month", "Beats naive", "Split (Flee ARD)"):
         assert heading in text
-    # validate does not record the scenario file: compared with the defaults, and says so
-    assert "Differences from schema defaults" in text
-    assert "do not record which file" in text
+    # validate records the scenario file: the report diffs baseline against its parent
+    assert "Differences from historical.toml" in text
+    diff_rows = re.findall(r"<td><code>([a-z_.]+)</code></td>", text.split("Differences from")[1])
+    assert "scale" in diff_rows and any(r.startswith("agreements.guatemala") for r in diff_rows)
 
 
 def test_batch_report_content(batch_folder: Path) -> None:
