@@ -53,6 +53,8 @@ def party_intensity(dep: Departures, cal: SimCalendar, scale: float) -> np.ndarr
             continue
         level = all_level * _level_for(dep.level.get(nat, {}), cal.month_keys, dep.level_after_fit)
         for g, group in enumerate(GROUPS):
-            own = _level_for(dep.level.get(f"{nat}.{group}", {}), cal.month_keys, dep.level_after_fit)
+            own = _level_for(
+                dep.level.get(f"{nat}.{group}", {}), cal.month_keys, dep.level_after_fit
+            )
             lam[:, n, g] = getattr(rates, group) * per_day * level * own / size[g]
     return lam * scale

@@ -109,7 +109,9 @@ class Departures(Frozen):
         allowed = {"all", *nats, *(f"{n}.{g}" for n in nats for g in groups)}
         for nat, months in v.items():
             if nat not in allowed:
-                raise ValueError(f"unknown key {nat!r} (expected 'all', a nationality or 'nationality.group')")
+                raise ValueError(
+                    f"unknown key {nat!r} (expected 'all', a nationality or 'nationality.group')"
+                )
             for m, x in months.items():
                 if not _MONTH.match(m):
                     raise ValueError(f"{nat}: month {m!r} is not YYYY-MM")
@@ -624,7 +626,9 @@ class CalibrationRecord(Frozen):
     iterations: int = Field(ge=0)
     replications: int = Field(ge=1)
     scale: float = Field(gt=0, le=1)
-    final_error: dict[str, float] = lever(unit="% MAPE per series", doc="error after the last iteration")
+    final_error: dict[str, float] = lever(
+        unit="% MAPE per series", doc="error after the last iteration"
+    )
     command: str
 
 
@@ -669,7 +673,9 @@ class Scenario(Frozen):
     mpp: MPP = Field(default_factory=MPP)
     metering: Metering = Field(default_factory=Metering)
     transit_bar: TransitBar = Field(default_factory=TransitBar)
-    calibration: CalibrationRecord | None = lever(None, doc="record of the fit that produced the departure levels")
+    calibration: CalibrationRecord | None = lever(
+        None, doc="record of the fit that produced the departure levels"
+    )
 
     @field_validator("end")
     @classmethod
