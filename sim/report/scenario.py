@@ -8,7 +8,8 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sim.commands.diff import ABSENT, diff
+from sim.commands.diff import diff
+from sim.commands.diff import show as diff_show
 from sim.report.html import (
     Html,
     code,
@@ -29,20 +30,12 @@ MAX_POINTS = 8  # batch points whose differences are listed (a sweep can have hu
 
 
 def show(value: Any) -> str:
-    """A lever value as it would be written in a scenario file (strings unquoted)."""
-    if value is ABSENT:
-        return "(absent)"
-    if value is None:
-        return "none"
-    if isinstance(value, bool):
-        return "true" if value else "false"
+    """A lever value as `migsim diff` writes it, but strings unquoted and floats rounded."""
     if isinstance(value, str):
         return value
     if isinstance(value, float) and not value.is_integer():
         return f"{value:.12g}"  # a swept 0.30000000000000004 reads 0.3
-    if isinstance(value, int | float):
-        return repr(value)
-    return json.dumps(value, ensure_ascii=False, default=str)
+    return diff_show(value)
 
 
 def _section_counts(rows: Sequence[tuple[str, Any, Any]]) -> Html:
