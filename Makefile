@@ -1,7 +1,7 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-SCENARIOS := baseline aca_guatemala aca_families_first aca_high_cap all_three_agreements
+SCENARIOS := baseline aca_guatemala aca_families_first aca_high_cap all_three_agreements historical_structural
 
 .PHONY: run test lint bench clean
 

@@ -7,12 +7,14 @@ status 2, leaving nothing behind. Commands live in `sim.commands`, one module ea
 from __future__ import annotations
 
 import argparse
+import errno
 import importlib
 import os
 import sys
 from collections.abc import Sequence
 
 from sim.commands import COMMANDS
+from sim.ownership import OutputError
 from sim.scenario.loader import ScenarioError
 
 EXIT_BAD_INPUT = 2
@@ -42,8 +44,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (ScenarioError, UsageError) as e:
+    except (ScenarioError, UsageError, OutputError) as e:
         print(f"migsim: error: {e}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as e:
+        if e.errno not in (errno.ENOSPC, errno.EDQUOT):
+            raise
+        # disk full while writing (batch folders, reports): one line, no traceback; every
+        # file is written to a temporary name and renamed, so nothing half-written is left
+        where = e.filename or "the output folder"
+        print(
+            f"migsim: error: {where}: {os.strerror(e.errno)}; nothing was left "
+            "half-written and earlier results are unchanged",
+            file=sys.stderr,
+        )
         return EXIT_BAD_INPUT
     except BrokenPipeError:  # output piped into `head` and closed early
         sys.stderr.close()

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 
 from sim.calendar import SimCalendar
-from sim.domain import GROUPS, NATIONALITIES
+from sim.domain import GROUP_INDEX, GROUPS, NAT_INDEX, NATIONALITIES
 from sim.scenario.schema import Departures
 
 
@@ -15,46 +17,84 @@ def mean_party_size(dep: Departures) -> np.ndarray:
 
 
 def _level_for(levels: dict[str, float], keys: list[str], rule: str) -> np.ndarray:
-    """Monthly level multiplier on each day; months outside the fitted range follow `rule`."""
+    """Monthly level multiplier on each day; months outside the fitted range follow `rule`
+    (1, or the nearest fitted month's level). No rule replays a past year."""
     if not levels:
         return np.ones(len(keys))
     fitted = sorted(levels)
     first, last = fitted[0], fitted[-1]
-    cache: dict[str, float] = {}
 
     def value(key: str) -> float:
-        if key in cache:
-            return cache[key]
-        y, m = int(key[:4]), int(key[5:])
-        k = key
-        if rule == "last_year":
-            while k > last:
-                y -= 1
-                k = f"{y:04d}-{m:02d}"
-            while k < first:
-                y += 1
-                k = f"{y:04d}-{m:02d}"
-        cache[key] = levels.get(k, 1.0)
-        return cache[key]
+        if key in levels:
+            return levels[key]
+        if rule == "hold":
+            return levels[last] if key > last else levels[first]
+        return 1.0
 
-    return np.array([value(k) for k in keys])
+    cache = {k: value(k) for k in set(keys)}
+    return np.array([cache[k] for k in keys])
+
+
+def _knot_day(cal: SimCalendar, month: str) -> int:
+    return cal.day(dt.date(int(month[:4]), int(month[5:]), 15))
+
+
+def trend_for(knots: dict[str, float], cal: SimCalendar) -> np.ndarray:
+    """Log trend on each day: linear between the knots (the 15th of each knot month), flat
+    outside them, so beyond the last fitted knot demand holds its trend level."""
+    if not knots:
+        return np.zeros(cal.days)
+    months = sorted(knots)
+    x = np.array([_knot_day(cal, m) for m in months], dtype=float)
+    y = np.array([knots[m] for m in months], dtype=float)
+    return np.interp(np.arange(cal.days, dtype=float), x, y)
+
+
+def shock_multiplier(dep: Departures, cal: SimCalendar) -> np.ndarray:
+    """Product of the dated shocks, shape [day, nationality, group]."""
+    out = np.ones((cal.days, len(NATIONALITIES), len(GROUPS)))
+    for shock in dep.shocks:
+        d0, d1 = max(cal.day(shock.start), 0), max(cal.day(shock.end), 0)
+        for nat in shock.nationalities:
+            for group in shock.groups:
+                out[d0:d1, NAT_INDEX[nat], GROUP_INDEX[group]] *= shock.multiplier
+    return out
+
+
+def demand_components(dep: Departures, cal: SimCalendar) -> dict[str, np.ndarray]:
+    """The factors of undeterred demand on each day, [day, nationality, group] (persons/day):
+    `base` (rate / days in month), `seasonality`, `trend` (exp of the log trend), `shocks`,
+    `level` (legacy monthly levels, 1 when none). Their product is the undeterred intensity."""
+    shape = (cal.days, len(NATIONALITIES), len(GROUPS))
+    base = np.zeros(shape)
+    season = np.asarray(dep.seasonality)[cal.calendar_month]
+    trend = np.zeros(shape)
+    level = np.ones(shape)
+    rule = dep.level_after_fit
+    keys = cal.month_keys
+    all_level = _level_for(dep.level.get("all", {}), keys, rule)
+    all_trend = trend_for(dep.trend.get("all", {}), cal)
+    for n, nat in enumerate(NATIONALITIES):
+        rates = dep.rates.get(nat)
+        nat_level = all_level * _level_for(dep.level.get(nat, {}), keys, rule)
+        nat_trend = all_trend + trend_for(dep.trend.get(nat, {}), cal)
+        for g, group in enumerate(GROUPS):
+            key = f"{nat}.{group}"
+            if rates is not None:
+                base[:, n, g] = getattr(rates, group) / cal.days_in_month
+            level[:, n, g] = nat_level * _level_for(dep.level.get(key, {}), keys, rule)
+            trend[:, n, g] = nat_trend + trend_for(dep.trend.get(key, {}), cal)
+    return {
+        "base": base,
+        "seasonality": np.broadcast_to(season[:, None, None], shape),
+        "trend": np.exp(trend),
+        "shocks": shock_multiplier(dep, cal),
+        "level": level,
+    }
 
 
 def party_intensity(dep: Departures, cal: SimCalendar, scale: float) -> np.ndarray:
     """Expected parties per day, shape [day, nationality, group], undeterred."""
-    season = np.asarray(dep.seasonality)[cal.calendar_month]
-    per_day = season / cal.days_in_month
-    lam = np.zeros((cal.days, len(NATIONALITIES), len(GROUPS)))
-    all_level = _level_for(dep.level.get("all", {}), cal.month_keys, dep.level_after_fit)
-    size = mean_party_size(dep)
-    for n, nat in enumerate(NATIONALITIES):
-        rates = dep.rates.get(nat)
-        if rates is None:
-            continue
-        level = all_level * _level_for(dep.level.get(nat, {}), cal.month_keys, dep.level_after_fit)
-        for g, group in enumerate(GROUPS):
-            own = _level_for(
-                dep.level.get(f"{nat}.{group}", {}), cal.month_keys, dep.level_after_fit
-            )
-            lam[:, n, g] = getattr(rates, group) * per_day * level * own / size[g]
-    return lam * scale
+    c = demand_components(dep, cal)
+    persons = c["base"] * c["seasonality"] * c["trend"] * c["shocks"] * c["level"]
+    return persons / mean_party_size(dep)[None, None, :] * scale

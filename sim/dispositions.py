@@ -29,17 +29,22 @@ class DispositionRule:
         bar = scenario.transit_bar
         self.bar_day = cal.day(bar.start) if bar.start is not None else None
         self.bar_mult = bar.release_multiplier
-        # the bar in force, by day (a list lookup in the once-per-party `usual`)
-        self.bar_on = [self.bar_day is not None and d >= self.bar_day for d in range(cal.days)]
+        # the share of arrivals the bar applies to, by day (border-wide from its start, then
+        # the dated court rulings), and the release share it moves to removal: list lookups
+        # in the once-per-party `usual`
+        cover = [0.0] * cal.days
+        if self.bar_day is not None:
+            cover = cal.step_values(
+                [(bar.start, 1.0)]
+                + [(s.from_, s.share) for s in bar.coverage if s.from_ > bar.start]
+            ).tolist()
+        self.bar_cover = cover
+        self.bar_shift = [c * (1.0 - self.bar_mult) for c in cover]
+        self.bar_on = [c > 0.0 for c in cover]
 
     def barred(self, party: Party, day: int) -> bool:
         """Transited a third country without seeking protection in any of them."""
-        return (
-            self.bar_day is not None
-            and day >= self.bar_day
-            and party.transited != 0
-            and (party.sought & party.transited) == 0
-        )
+        return self.bar_on[day] and party.transited != 0 and (party.sought & party.transited) == 0
 
     def decide(self, party: Party, day: int, u: float, u2: float, overcrowded: bool) -> int:
         outcome = self.usual(party, day, u)
@@ -53,8 +58,9 @@ class DispositionRule:
         removal, release = self.shares[party.nat][party.group]
         # self.barred(party, day), inlined
         if self.bar_on[day] and party.transited and not party.sought & party.transited:
-            removal += release * (1.0 - self.bar_mult)
-            release *= self.bar_mult
+            k = self.bar_shift[day]
+            removal += release * k
+            release *= 1.0 - k
         if u < removal:
             return REMOVE
         if u < removal + release:

@@ -67,6 +67,7 @@ STOCKS: dict[str, str] = {
     "custody_over_72h": "persons in custody for more than 72 hours",
     "awaiting_transfer": "persons in custody waiting for a transfer slot (per agreement)",
     "asylum_backlog": "transferees' asylum cases pending in the receiving country, persons (per agreement)",
+    "asylum_backlog_cases": "transferees' asylum cases pending in the receiving country, cases = parties (per agreement)",
 }
 
 INDICATORS: dict[str, str] = {

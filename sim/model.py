@@ -138,6 +138,10 @@ class Model:
             if any(d.receiving_country == c for d in self.desks)
         }
         self.mpp = RemainInMexico(ctx, sc.mpp, self.custody.leave, self._cross, self._went_home)
+        self.metering_exempt = np.zeros(N_CELLS, dtype=bool)
+        for key in sc.metering.exempt:
+            nat_name, group_name = key.split(".")
+            self.metering_exempt[NAT_INDEX[nat_name] * 3 + GROUPS.index(group_name)] = True
         self.metering = PortMetering(
             ctx,
             sc.metering,
@@ -220,6 +224,7 @@ class Model:
             extra[1, :, desk.index] = desk.awaiting
         for system in self.receiving.values():
             extra[2] += np.asarray(system.backlog).T
+            extra[3] += np.asarray(system.backlog_cases).T
         indicators = np.stack([self.risk.multiplier, self.risk.risk])
         rec.snapshot(day, extra, indicators)
 
@@ -345,7 +350,7 @@ class Model:
             times = rows[:, 0]
             nat, grp, size, transited, sought, port = rows[:, 1:].T.astype(np.int64)
             if self.metering.active(day):
-                metered = (port != 0) & (grp != UAC)
+                metered = (port != 0) & (grp != UAC) & ~self.metering_exempt[nat * 3 + grp]
                 if metered.any():
                     self._join_metering(rows[metered])
                     direct = ~metered

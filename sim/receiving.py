@@ -36,7 +36,8 @@ class ReceivingSystem:
         self.credit = 0.0
         self.preexisting = int(round(cfg.initial_backlog * ctx.scale))
         self.queue: deque[tuple[Party, int]] = deque()
-        self.backlog = [[0] * 15 for _ in range(n_agreements + 1)]
+        self.backlog = [[0] * 15 for _ in range(n_agreements + 1)]  # persons
+        self.backlog_cases = [[0] * 15 for _ in range(n_agreements + 1)]  # parties (cases)
         self._went_home, self._retry = went_home, retry_from_abroad
         rec = ctx.rec
         self._applied = rec.index("applied_abroad")
@@ -59,6 +60,7 @@ class ReceivingSystem:
             self.ctx.move(party, ASYLUM_ABROAD)
             self.queue.append((party, agr))
             self.backlog[agr][party.cell] += party.size
+            self.backlog_cases[agr][party.cell] += 1
         elif u < self.cfg.apply_share + self.cfg.retry_share:
             rec.add(day, self._retry_m, party.cell, party.size, agr)
             delay = self.rs.exponential() * self.cfg.retry_delay_days
@@ -82,6 +84,7 @@ class ReceivingSystem:
                 continue
             party, agr = self.queue.popleft()
             self.backlog[agr][party.cell] -= party.size
+            self.backlog_cases[agr][party.cell] -= 1
             rec.add(day, self._decided, party.cell, party.size, agr)
         if not (self.preexisting or self.queue):
             self.credit = min(self.credit, 1.0)

@@ -9,7 +9,6 @@ failed write never leaves a half-written folder behind.
 from __future__ import annotations
 
 import json
-import os
 import platform
 import shutil
 import subprocess
@@ -23,6 +22,15 @@ import pandas as pd
 
 from sim.calendar import SimCalendar
 from sim.metrics import FLOW_INDEX
+from sim.ownership import (
+    check_output_dir,
+    clean_leftovers,
+    marker_kind,
+    old_name,
+    temp_prefix,
+    write_failed,
+    write_marker,
+)
 from sim.recorder import Recorder
 from sim.scenario.loader import resolved_dict, scenario_hash
 from sim.scenario.schema import Scenario
@@ -148,9 +156,8 @@ class RunResult:
     def write(self, out_dir: str | Path, charts: bool = True) -> Path:
         """Write the results folder atomically; returns its path."""
         out = Path(out_dir)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
-        tmp.chmod(0o755)  # mkdtemp makes it private; results are meant to be shared
+        check_output_dir(out, "run")
+        tmp = make_temp_dir(out, "run")
         try:
             self.daily.to_parquet(tmp / "daily.parquet", index=False)
             self.summary().to_csv(tmp / "summary.csv", index=False)
@@ -160,6 +167,9 @@ class RunResult:
 
                 write_run_charts(self, tmp / "charts")
             replace_dir(tmp, out)
+        except OSError as e:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise write_failed(out, e) from None
         except BaseException:
             shutil.rmtree(tmp, ignore_errors=True)
             raise
@@ -169,18 +179,39 @@ class RunResult:
 KEPT_SUBFOLDERS = ("validation",)  # written by other commands into the same folder
 
 
+def make_temp_dir(out: Path, kind: str) -> Path:
+    """A marked temporary sibling of `out` (`.NAME.tmp-PID-XXXX`) to write into; leftovers
+    of killed earlier writes into the same place are cleaned up first."""
+    try:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        clean_leftovers(out.parent, out.name)
+        tmp = Path(tempfile.mkdtemp(prefix=temp_prefix(out.name), dir=out.parent))
+    except OSError as e:
+        raise write_failed(out, e) from None
+    try:
+        tmp.chmod(0o755)  # mkdtemp makes it private; results are meant to be shared
+        write_marker(tmp, kind)
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise write_failed(out, e) from None
+    return tmp
+
+
 def replace_dir(tmp: Path, out: Path) -> None:
     """Swap a finished temporary folder into place (old results removed only after).
 
-    Subfolders written by other commands (`validation/`) are carried over, so rerunning
-    `migsim run` does not delete a validation made earlier.
+    `out` is checked again first (`check_output_dir`, with the kind in `tmp`'s marker): a
+    folder migsim did not write, or one of another kind, is never replaced. Subfolders
+    written by other commands (`validation/`) are carried over, so rerunning `migsim run`
+    does not delete a validation made earlier.
     """
+    check_output_dir(out, marker_kind(tmp) or "run")
     old = None
     if out.exists():
         for name in KEPT_SUBFOLDERS:
             if (out / name).is_dir() and not (tmp / name).exists():
                 (out / name).rename(tmp / name)
-        old = out.with_name(f".{out.name}.old-{os.getpid()}")
+        old = out.with_name(old_name(out.name))
         out.rename(old)
     tmp.rename(out)
     if old is not None:

@@ -9,6 +9,7 @@ from scipy import stats
 
 from sim.domain import STATE_INDEX
 from tests.conftest import run, scenario, total
+from tests.runcache import shared_run
 
 SMALL = ("scale=0.05", "end=2019-12-31")
 # A cap of zero vs a high cap only matters once transfers start (2019-11-21); run a bit past it.
@@ -64,7 +65,17 @@ def test_deterrence_lowers_departures_monotonically_and_only_where_consequences_
     children = []
     for i, e in enumerate(effects):
         for r in range(reps):
-            res = run(scenario("baseline", *SMALL, f"deterrence.effect={e}"), replication=r)
+            # consequences at the border only: a stop in Mexico (a default consequence) also
+            # reaches children, who meet no consequence at the border
+            res = run(
+                scenario(
+                    "baseline",
+                    *SMALL,
+                    f"deterrence.effect={e}",
+                    'deterrence.consequences=["removed", "mpp", "transferred"]',
+                ),
+                replication=r,
+            )
             after = slice("2019-02-01", None)
             totals[i, r] = sum(
                 first_departures(res, n, g)[after].sum() for n, g in CONSEQUENCE_GROUPS
@@ -98,23 +109,71 @@ def test_announcement_moves_departures_before_any_transfer():
     assert b["2019-08-01":].sum() < 0.9 * a["2019-08-01":].sum()
 
 
+def _mpp_acts(off, on, start):
+    after = slice(start, None)
+    assert total(off, "mpp_enrolled").sum() == 0
+    enrolled = total(on, "mpp_enrolled")
+    # share 0.5 of eligible adults and families from the first day on
+    assert enrolled[start] > 0
+    eligible = sum(
+        total(on, "processed", nationality=n)[after].sum()
+        for n in ("guatemala", "honduras", "el_salvador", "other")
+    )
+    assert 0.2 * eligible < enrolled[after].sum() <= 0.55 * eligible
+
+
+def _metering_acts(off, on, start):
+    assert total(off, "metering_joined").sum() == 0
+    joined = total(on, "metering_joined")
+    assert joined[start : pd.Timestamp(start) + pd.Timedelta(days=2)].sum() > 0
+    assert total(on, "metering_waitlist")[start:].max() > 0
+
+
+def _bar_acts(off, on, start):
+    after = slice(start, None)
+    # half of the release share of barred parties goes to removal: far more removals
+    more_removed = total(on, "removed")[after].sum() - total(off, "removed")[after].sum()
+    fewer_released = total(off, "released")[after].sum() - total(on, "released")[after].sum()
+    assert more_removed > 0.2 * total(off, "released")[after].sum()
+    assert fewer_released > 0.2 * total(off, "released")[after].sum()
+
+
+# every mechanism off; each case switches one on (the levers it depends on set explicitly)
+ALL_OFF = (
+    "mpp.enrolment=[]",
+    "mpp.daily_capacity=none",
+    'mpp.nationalities=["guatemala", "honduras", "el_salvador", "other"]',
+    "metering.start=none",
+    "metering.daily_intake=138",
+    "metering.exempt=[]",
+    "transit_bar.start=none",
+    "transit_bar.coverage=[]",
+    "transit_bar.release_multiplier=0.5",
+)
+
+
+@pytest.fixture(scope="module")
+def all_off():
+    return shared_run(scenario("baseline", *SMALL, *ALL_OFF))
+
+
 @pytest.mark.parametrize(
-    ("switch_off", "start_at", "start"),
+    ("start_at", "start", "acts"),
     [
-        ("mpp.enrolment=[]", "mpp.enrolment=[{from=2019-05-01, share=0.5}]", "2019-05-01"),
-        ("metering.start=none", "metering.start=2019-05-01", "2019-05-01"),
-        ("transit_bar.start=none", "transit_bar.start=2019-05-01", "2019-05-01"),
+        ("mpp.enrolment=[{from=2019-05-01, share=0.5}]", "2019-05-01", _mpp_acts),
+        ("metering.start=2019-05-01", "2019-05-01", _metering_acts),
+        ("transit_bar.start=2019-05-01", "2019-05-01", _bar_acts),
     ],
 )
-def test_mechanisms_change_nothing_before_their_start(switch_off, start_at, start):
-    off = run(scenario("baseline", *SMALL, switch_off))
-    on = run(scenario("baseline", *SMALL, start_at))
+def test_mechanisms_change_nothing_before_their_start(all_off, start_at, start, acts):
+    off = all_off
+    on = run(scenario("baseline", *SMALL, *ALL_OFF, start_at))
     a, b = _wide(off.daily), _wide(on.daily)
     cols = a.columns.union(b.columns)
     a, b = a.reindex(columns=cols, fill_value=0.0), b.reindex(columns=cols, fill_value=0.0)
     before = a.index < pd.Timestamp(start)
     pd.testing.assert_frame_equal(a[before], b[before])
-    assert not a[~before].equals(b[~before]), "the mechanism did nothing at all"
+    acts(off, on, start)  # ... and from its start it does what it is for
     for res in (off, on):
         assert (res.recorder.state_snap >= 0).all()
 

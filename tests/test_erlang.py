@@ -101,6 +101,26 @@ def test_mean_wait_matches_erlang_c(rho: float, lanes: int):
     assert half < 0.15 * expected
 
 
-def test_erlang_c_formula_against_known_value():
-    # M/M/2 with a = 1 (rho = 0.5): P(wait) = 1/3, Wq = P(wait) / (c mu - lam) = 1/3
+def erlang_c_from_scipy(a: float, c: int) -> float:
+    """P(wait) of M/M/c written independently of `erlang_c_wait`: Erlang B as a truncated
+    Poisson (scipy), then C = B / (1 - rho (1 - B))."""
+    b = stats.poisson.pmf(c, a) / stats.poisson.cdf(c, a)
+    rho = a / c
+    return b / (1 - rho * (1 - b))
+
+
+@pytest.mark.parametrize(("lanes", "load"), [(2, 1.0), (4, 3.2), (10, 8.0), (10, 9.0), (20, 15.0)])
+def test_erlang_c_helper_against_an_independent_formula(lanes, load):
+    mu = 3.0
+    p_wait = erlang_c_from_scipy(load, lanes)
+    assert erlang_c_wait(load * mu, mu, lanes) == pytest.approx(p_wait / (lanes * mu - load * mu))
+
+
+def test_erlang_c_against_published_values():
+    # Erlang B tables: B(N = 10, A = 8 erlangs) = 0.1217 (printed to 4 places); then
+    # C = B / (1 - rho (1 - B)) = 0.4092 with rho = 0.8. M/M/2 at a = 1: P(wait) = 1/3.
+    b = 0.1217
+    c_pub = b / (1 - 0.8 * (1 - b))
+    assert c_pub == pytest.approx(0.4092, abs=1e-4)
+    assert erlang_c_wait(8.0, 1.0, 10) * (10 - 8.0) == pytest.approx(c_pub, abs=2e-4)
     assert erlang_c_wait(1.0, 1.0, 2) == pytest.approx(1 / 3)

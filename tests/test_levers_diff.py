@@ -118,11 +118,11 @@ def test_lever_metadata_comes_from_the_schema() -> None:
     assert (cap.type, cap.unit, cap.bounds, cap.default) == (
         "int",
         "persons per week",
-        ">= 0",
+        ">= 0, <= 100000000",
         "required",
     )
     effect = lever("deterrence.effect")
-    assert (effect.bounds, effect.default) == (">= 0, <= 1", "0")
+    assert (effect.bounds, effect.default) == (">= 0, <= 4", "0")
     assert "no published causal estimate" in effect.source
     assert lever("departures.seasonality").bounds == "length = 12"
     assert lever("border.holding_capacity").default == "4000"

@@ -265,10 +265,37 @@ def test_validation_report_content(validation_folder: Path) -> None:
 
 
 def test_batch_report_content(batch_folder: Path) -> None:
+    """The headline table shows the numbers of totals.parquet: per scenario the mean, and
+    for aca_guatemala the paired difference from baseline, computed here independently
+    (replication by replication) and found in the row of its indicator."""
     _, text = build(batch_folder)
     assert "Paired difference from baseline" in text
-    assert "reference" in text
     assert "Differences from each scenario" in text
+    totals = pd.read_parquet(batch_folder / "totals.parquet")
+    totals = totals[totals["agreement"].fillna("").astype(str) == ""]
+    cells = [
+        re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", text, re.S)
+    ]
+    rows = [cells[i : i + 5] for i in range(len(cells) - 4)]
+    checked = 0
+    for ind in ("encounters", "transferred", "removed"):
+        t = totals[totals["indicator"] == ind].pivot_table(
+            index="replication", columns="point", values="value"
+        )
+        t = t.reindex(columns=["baseline", "aca_guatemala"]).fillna(0.0)
+        diff = (t["aca_guatemala"] - t["baseline"]).to_numpy()
+        ref_row = ["baseline", number(t["baseline"].mean(), 0)]
+        alt_mean = number(t["aca_guatemala"].mean(), 0)
+        alt_diff = signed_interval(*np.quantile(diff, [0.05, 0.95]), 0)
+        assert any(r[:2] == ref_row and r[3] == "reference" for r in rows), (ind, ref_row)
+        assert any(
+            r[0] == "aca_guatemala" and r[1] == alt_mean and r[4] == alt_diff for r in rows
+        ), (ind, alt_mean, alt_diff)
+        checked += 1
+    assert checked == 3
+    # aca_guatemala transfers and baseline does not: the difference is positive
+    tr = totals[(totals["indicator"] == "transferred") & (totals["point"] == "aca_guatemala")]
+    assert tr["value"].min() > 0
 
 
 def test_batch_without_totals_says_intervals_are_missing(

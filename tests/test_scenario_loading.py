@@ -241,14 +241,14 @@ def test_bad_set_override(workdir: Path, assignment: str, needles: list[str]) ->
 def test_error_names_the_file_that_set_the_bad_value(workdir: Path) -> None:
     """An error inherited from a parent file is reported against the parent."""
     (workdir / "parent.toml").write_text(
-        'extends = "baseline.toml"\n[deterrence]\neffect = 2\n', encoding="utf-8"
+        'extends = "baseline.toml"\n[deterrence]\neffect = 5\n', encoding="utf-8"
     )
     (workdir / "child.toml").write_text('extends = "parent.toml"\nname = "child"\n')
     with pytest.raises(ScenarioError) as e:
         load_scenario(workdir / "child.toml")
     assert Path(e.value.source).name == "parent.toml"
     assert e.value.field == "deterrence.effect"
-    assert "less than or equal to 1" in e.value.problem
+    assert "less than or equal to 4" in e.value.problem
 
 
 # ----------------------------------------------------------------------------- positive

@@ -222,7 +222,7 @@ def test_cli_validate_writes_folder_and_prints_table(tmp_path):
         assert head in p.stdout
     assert "usbp_total" in p.stdout and "family_status" in p.stdout
     assert "Out-of-sample" not in p.stdout
-    files = sorted(f.name for f in out.iterdir())
+    files = sorted(f.name for f in out.iterdir() if f.name != ".migsim-owned")
     assert files == ["charts", "manifest.json", "metrics.csv", "monthly.csv"]
     assert sorted(f.name for f in (out / "charts").iterdir()) == [
         "citizenship.png",

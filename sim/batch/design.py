@@ -28,6 +28,11 @@ class Point:
     scenario: Scenario
     levers: dict[str, Any] = field(default_factory=dict)
     source: str = ""
+    #: posterior draws applied to `scenario`: replication r runs draws[r % len(draws)]
+    draws: tuple[Scenario, ...] = ()
+
+    def for_replication(self, r: int) -> Scenario:
+        return self.draws[r % len(self.draws)] if self.draws else self.scenario
 
     @property
     def hash(self) -> str:
@@ -60,9 +65,10 @@ def plan(points: Sequence[Point], reps: int) -> tuple[list[RunTask], pd.DataFram
     rows = []
     lever_names = list(dict.fromkeys(name for p in points for name in p.levers))
     for p in points:
-        h = p.hash
-        data = resolved_dict(p.scenario)
         for r in range(reps):
+            sc = p.for_replication(r)
+            h = p.hash if not p.draws else scenario_hash(sc)
+            data = resolved_dict(sc)
             key = run_key(h, r)
             tasks.setdefault(key, RunTask(key=key, point=p.label, replication=r, scenario=data))
             row = {

@@ -9,6 +9,10 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import signal
+import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -57,11 +61,44 @@ def open_executor(jobs: int | None = None, scheduler: str | None = None) -> Iter
     if n <= 1:
         yield Opened(InlineExecutor(), 1, "in-process")
         return
-    pool = ProcessPoolExecutor(max_workers=n, mp_context=multiprocessing.get_context("spawn"))
+    pool = ProcessPoolExecutor(
+        max_workers=n,
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=die_with_parent,
+        initargs=(os.getpid(),),
+    )
     try:
         yield Opened(pool, 2 * n, f"processes ({n} workers)")
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
+
+
+PARENT_POLL_SECONDS = 0.5
+
+
+def die_with_parent(driver: int) -> None:
+    """Worker initializer: exit when the driver dies, even by `kill -9` (which runs no
+    cleanup in the driver). On Linux the kernel sends SIGKILL when the parent goes
+    (PR_SET_PDEATHSIG); everywhere a daemon thread also polls the parent pid. With the
+    workers gone, the multiprocessing resource tracker sees its pipe close and exits too."""
+    if sys.platform.startswith("linux"):
+        try:
+            import ctypes
+
+            libc = ctypes.CDLL(None, use_errno=True)
+            pr_set_pdeathsig = 1
+            libc.prctl(pr_set_pdeathsig, signal.SIGKILL, 0, 0, 0)
+        except (OSError, AttributeError):
+            pass
+    if os.getppid() != driver:  # the driver died before the signal was armed
+        os._exit(1)
+    threading.Thread(target=_watch_parent, args=(driver,), daemon=True).start()
+
+
+def _watch_parent(parent: int) -> None:
+    while os.getppid() == parent:
+        time.sleep(PARENT_POLL_SECONDS)
+    os._exit(1)
 
 
 def import_dask() -> Any:
@@ -73,6 +110,35 @@ def import_dask() -> Any:
             "--scheduler needs Dask, an optional extra: pip install 'migsim[dask]'"
         ) from None
     return dd
+
+
+#: how long `--scheduler ADDRESS` may take to answer before the batch gives up
+CONNECT_TIMEOUT_SECONDS = 5
+
+
+def _connect(dd: Any, address: str) -> Any:
+    """A client of the scheduler at `address`, or one clear `BatchUsageError` within
+    `CONNECT_TIMEOUT_SECONDS` (not dask's 30 s and its traceback)."""
+    import dask
+
+    timeout = f"{CONNECT_TIMEOUT_SECONDS}s"
+    quiet = [logging.getLogger(name) for name in ("distributed", "tornado", "asyncio")]
+    levels = [lg.level for lg in quiet]
+    for lg in quiet:
+        lg.setLevel(logging.CRITICAL)
+    try:
+        with dask.config.set({"distributed.comm.timeouts.connect": timeout}):
+            return dd.Client(address, timeout=timeout)
+    except (OSError, TimeoutError, ValueError, TypeError) as e:
+        problem = (str(e).strip().splitlines() or [type(e).__name__])[0]
+        if isinstance(e, OSError | TimeoutError):
+            problem = f"no answer within {CONNECT_TIMEOUT_SECONDS} s"
+        raise BatchUsageError(
+            f"--scheduler {address}: cannot connect to a Dask scheduler ({problem})"
+        ) from None
+    finally:
+        for lg, level in zip(quiet, levels, strict=True):
+            lg.setLevel(level)
 
 
 @contextmanager
@@ -95,7 +161,7 @@ def _dask(scheduler: str, jobs: int | None) -> Iterator[Opened]:
                 "--jobs does not apply to a remote --scheduler (it has its workers)"
             )
         cluster = None
-        client = dd.Client(scheduler, timeout="30s")
+        client = _connect(dd, scheduler)
         label = f"dask {scheduler}"
     try:
         threads = sum(client.nthreads().values()) or 1

@@ -8,6 +8,7 @@ folder is written), in design order, so they are identical whatever executor ran
 from __future__ import annotations
 
 import datetime as dt
+import sys
 import time
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
@@ -27,14 +28,13 @@ from sim.batch.runner import Session, run_tasks
 from sim.batch.series import (
     SERIES_COLUMNS,
     TOTALS_COLUMNS,
-    daily_from_parquet,
     run_series,
     run_totals,
 )
 from sim.batch.stats import bands, paired_differences
-from sim.batch.store import BatchFolder, write_json, write_parquet
+from sim.batch.store import BatchFolder, DamagedRun, write_json, write_parquet
 from sim.batch.sweepfile import Sweep, load_sweep
-from sim.batch.tasks import RunTask
+from sim.batch.tasks import RunTask, run_record
 from sim.scenario.loader import load_scenario, resolved_dict, with_overrides
 from sim.scenario.schema import Scenario
 
@@ -83,10 +83,12 @@ def execute_batch(
     tasks, design = plan(points, reps)
     folder = BatchFolder(out) if out is not None else None
     finished: set[str] = set()
+    stored: dict[str, pd.DataFrame] = {}
     if folder is not None:
         folder.prepare()
         write_parquet(folder.root / "design.parquet", design)
-        finished = folder.finished({t.key for t in tasks})
+        stored = verified_runs(folder, tasks)
+        finished = set(stored)
     manifest: dict[str, Any] = {
         "kind": kind,
         **provenance(),
@@ -102,9 +104,7 @@ def execute_batch(
     started = time.time()
     try:
         run_tasks([t for t in tasks if t.key not in finished], opened, folder, bar, session)
-        result, chart_files = _conclude(
-            design, session, folder, finished, labels, reference, charts
-        )
+        result, chart_files = _conclude(design, session, folder, stored, labels, reference, charts)
     except BaseException as e:
         if folder is not None:
             status = "interrupted" if isinstance(e, KeyboardInterrupt) else f"stopped: {e!r}"
@@ -124,16 +124,14 @@ def _conclude(
     design: pd.DataFrame,
     session: Session,
     folder: BatchFolder | None,
-    finished: set[str],
+    stored: Mapping[str, pd.DataFrame],
     labels: list[str],
     reference: str,
     charts: bool,
 ) -> tuple[BatchResult, list[str]]:
-    """Summaries over this session's runs and those finished before; tables and charts."""
-    series = dict(session.series)
-    if folder is not None:
-        for key in sorted(finished):
-            series[key] = run_series(daily_from_parquet(folder.load_run(key)))
+    """Summaries over this session's runs and the verified ones finished before (`stored`:
+    their series); tables and charts."""
+    series = {**stored, **session.series}
     result = summarise(design, series, labels, reference)
     chart_files: list[str] = []
     if folder is not None:
@@ -144,6 +142,27 @@ def _conclude(
                 folder, design, series, result.differences, labels, reference
             )
     return result, chart_files
+
+
+def verified_runs(folder: BatchFolder, tasks: Sequence[RunTask]) -> dict[str, pd.DataFrame]:
+    """The series of the stored runs that are verified to be the tasks' runs (`verify_run`).
+
+    A stored run that is not (unreadable, truncated, empty, of another replication, ...)
+    gets a one-line warning naming its file and is left out, so it is recomputed.
+    """
+    out: dict[str, pd.DataFrame] = {}
+    by_key = {t.key: t for t in tasks}
+    for key in sorted(folder.finished(set(by_key))):
+        try:
+            daily = folder.load_verified(key, run_record(by_key[key]))
+        except DamagedRun as e:
+            print(
+                f"migsim: warning: {folder.run_path(key)}: {e}; recomputing this run",
+                file=sys.stderr,
+            )
+            continue
+        out[key] = run_series(daily)
+    return out
 
 
 def summarise(

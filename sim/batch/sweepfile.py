@@ -21,6 +21,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from sim.batch.design import Point
 from sim.batch.series import known_indicators
+from sim.safeio import UnsafeFile, read_text
 from sim.scenario.fields import Frozen
 from sim.scenario.loader import ScenarioError, load_scenario, parse_value, with_overrides
 from sim.scenario.schema import Scenario
@@ -239,9 +240,11 @@ def load_sweep(
 
 def _parse(path: Path) -> SweepSpec:
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        raw = tomllib.loads(read_text(path))  # a regular file of at most 5 MB
     except FileNotFoundError:
         raise ScenarioError(path, "", "file not found") from None
+    except UnsafeFile as e:
+        raise ScenarioError(path, "", f"{e}; sweep files must be regular files") from None
     except (OSError, UnicodeDecodeError) as e:
         raise ScenarioError(path, "", f"cannot read: {e}") from None
     except tomllib.TOMLDecodeError as e:

@@ -2,7 +2,8 @@
 
 A task carries the resolved scenario as plain data plus the replication, so it can travel
 to another process or a Dask worker. The worker returns the run's daily table as Parquet
-bytes (the driver writes the file, so workers need no shared filesystem) and its reduced
+bytes (the driver writes the file, so workers need no shared filesystem), stamped with
+what the run is and a checksum of its table (`sim.batch.store.stamp_run`), and its reduced
 series. A model error is returned as data, never raised, so one bad run cannot stop a batch.
 """
 
@@ -16,7 +17,8 @@ from typing import Any
 
 import pandas as pd
 
-from sim.batch.series import daily_from_parquet, daily_to_parquet, run_series
+from sim.batch.series import daily_to_parquet, run_series
+from sim.batch.store import stamp_run
 
 #: Test hook (documented in the README): a comma-separated list of `SCENARIO_NAME:REP`
 #: (or `SCENARIO_NAME:*`) runs that raise inside the worker, to exercise failure handling.
@@ -62,11 +64,21 @@ def execute(task: RunTask) -> RunOutcome:
             raise RuntimeError("this worker resolves the scenario differently (migsim version?)")
         _maybe_inject_failure(scenario.name, task.replication)
         result = Model(scenario, task.replication).run()
-        data = daily_to_parquet(result.daily)
-        series = run_series(daily_from_parquet(data))
+        data, daily = stamp_run(daily_to_parquet(result.daily), run_record(task))
+        series = run_series(daily)
     except Exception as e:  # a failed run is data: the batch goes on
         return RunOutcome(task.key, time.perf_counter() - t0, error=error_record(e))
     return RunOutcome(task.key, time.perf_counter() - t0, parquet=data, series=series)
+
+
+def run_record(task: RunTask) -> dict[str, Any]:
+    """What a stored run records about itself (and what a resumed batch expects of it)."""
+    return {
+        "key": task.key,
+        "hash": task.key.rsplit("_r", 1)[0],
+        "seed": task.scenario["seed"],
+        "replication": task.replication,
+    }
 
 
 def error_record(e: BaseException, where: str = "model") -> dict[str, Any]:

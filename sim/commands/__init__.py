@@ -7,6 +7,7 @@ from __future__ import annotations
 
 COMMANDS: tuple[str, ...] = (
     "run",
+    "check",
     "validate",
     "calibrate",
     "levers",
@@ -15,4 +16,6 @@ COMMANDS: tuple[str, ...] = (
     "sweep",
     "sensitivity",
     "report",
+    "backtest",
+    "attribute",
 )

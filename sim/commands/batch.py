@@ -47,6 +47,12 @@ def add_execution_args(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--out", type=Path, help="batch folder (rerunning into it resumes)")
     p.add_argument(
+        "--posterior",
+        type=Path,
+        metavar="DRAWS.csv",
+        help="posterior draws from `migsim calibrate`: replication r uses draw r mod draws",
+    )
+    p.add_argument(
         "--set", action="append", metavar="KEY=VALUE", help="override a lever in every run"
     )
     p.add_argument("--no-charts", action="store_true", help="skip the PNG charts")
@@ -59,20 +65,29 @@ def default_out(prefix: str, names: Sequence[str]) -> Path:
 
 
 def run_and_report(
-    args: argparse.Namespace, out: Path, work: Callable[[Opened], BatchResult]
+    args: argparse.Namespace,
+    out: Path,
+    work: Callable[[Opened], BatchResult],
+    kind: str = "batch",
+    inputs: Sequence[Path] = (),
 ) -> int:
     """Open the executor, call `work(opened)` (which returns a BatchResult), print a line.
 
+    `out` is checked first (`sim.ownership`: only an empty folder or a migsim folder of the
+    same `kind` is written, or resumed; never one holding the `inputs`), and marked.
     Exit status: 0 if every run finished, 1 if some failed (recorded in the folder), 2 for
-    bad options (a missing optional extra included).
+    bad options (a missing optional extra included) or a refused folder.
     """
     from sim.batch.errors import BatchUsageError
     from sim.batch.executors import open_executor
+    from sim.ownership import check_output_dir, prepare_output_dir
 
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
+    check_output_dir(out, kind, inputs)
     try:
         with open_executor(args.jobs, args.scheduler) as opened:
+            prepare_output_dir(out, kind)
             result = work(opened)
     except BatchUsageError as e:
         raise UsageError(str(e)) from None
@@ -106,13 +121,30 @@ def cmd_batch(args: argparse.Namespace) -> int:
     from sim.batch.orchestrate import execute_batch, scenario_points
     from sim.batch.sweepfile import parse_sets
 
+    check_seed(args.seed)
     points = scenario_points(args.scenarios, parse_sets(args.set or ()), args.seed)
+    if args.posterior:
+        import dataclasses
+
+        from sim.fitting.posterior import load_draws, per_replication
+
+        draws = load_draws(args.posterior)
+        points = [
+            dataclasses.replace(p, draws=tuple(per_replication(p.scenario, draws, args.reps)))
+            for p in points
+        ]
+        print(
+            f"parameters from the posterior {args.posterior} ({len(draws)} draws): replication r "
+            "of every scenario uses draw r mod draws, so differences stay paired",
+            file=sys.stderr,
+        )
     warn_unpaired(points)
     out = args.out or default_out("batch", [p.label for p in points])
     return run_and_report(
         args,
         out,
-        lambda opened: execute_batch(
+        inputs=args.scenarios,
+        work=lambda opened: execute_batch(
             points,
             args.reps,
             opened,
@@ -120,9 +152,32 @@ def cmd_batch(args: argparse.Namespace) -> int:
             reference=args.reference,
             charts=not args.no_charts,
             progress=not args.quiet,
-            manifest_extra={"command": command_line()},
+            manifest_extra={"command": command_line(), "scenario_parents": parents(points)},
         ),
     )
+
+
+def parents(points: Sequence[Any]) -> dict[str, Any]:
+    """Each scenario's `extends` parent as it reads now, recorded in the manifest so that
+    `migsim report` never opens a path named in a manifest."""
+    from sim.report.parent import extends_of, record_parent
+    from sim.scenario.loader import resolved_dict
+
+    out: dict[str, Any] = {}
+    for p in points:
+        if p.source:
+            extends, problem = extends_of(p.source)
+            if problem is None:
+                out[p.label] = record_parent(extends, resolved_dict(p.scenario))
+    return out
+
+
+def check_seed(seed: int | None) -> None:
+    """`--seed` must be a numpy seed (checked before anything is written)."""
+    from sim.scenario.schema import SEED_LIMIT
+
+    if seed is not None and not 0 <= seed < SEED_LIMIT:
+        raise UsageError(f"--seed {seed} is outside numpy's seed range [0, 2**63)")
 
 
 def command_line() -> str:

@@ -37,6 +37,9 @@ def cmd_levers(args: argparse.Namespace) -> int:
     if str(out) == "-":
         print(text, end="")
         return 0
+    from sim.ownership import check_output_file
+
+    check_output_file(out, "levers document", (INTRO.splitlines()[0] + "\n",))
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(text, encoding="utf-8")
     print(f"wrote {out} ({len(levers())} levers)")

@@ -9,7 +9,8 @@ import tomllib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from sim.scenario.loader import load_scenario
+from sim.scenario.loader import load_scenario, resolved_dict
+from sim.scenario.schema import Scenario
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -42,28 +43,42 @@ def progress_printer(label: str) -> Callable[[int, int], None]:
     return show
 
 
-def scenario_source(path: Path, overrides: Sequence[str]) -> dict[str, object]:
+def scenario_source(
+    path: Path, overrides: Sequence[str], scenario: Scenario | None = None
+) -> dict[str, object]:
     """Where the scenario came from (file, `extends` parent, `--set`), for the manifest:
     `migsim report` diffs the run against its parent with it."""
-    parent = tomllib.loads(path.read_text(encoding="utf-8")).get("extends")
+    from sim.report.parent import record_parent
+    from sim.safeio import read_text
+
+    parent = tomllib.loads(read_text(path)).get("extends")
     parent_path = (path.parent / parent).resolve() if isinstance(parent, str) else None
     return {
         "scenario_file": str(path.resolve()),
         "scenario_extends": str(parent_path) if parent_path else None,
         "scenario_overrides": list(overrides),
+        # the parent as resolved now, so `migsim report` never has to open a path named
+        # in a manifest (a folder from someone else could name /dev/zero)
+        "scenario_parent": record_parent(parent_path, resolved_dict(scenario))
+        if parent_path and scenario is not None
+        else None,
     }
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from sim.commands.batch import check_seed
     from sim.model import Model
+    from sim.ownership import check_output_dir
 
+    check_seed(args.seed)
     scenario = load_scenario(args.scenario, args.set or (), seed=args.seed)
     out = Path(args.out) if args.out else Path("results") / scenario.name
+    check_output_dir(out, "run", [args.scenario])  # before the run, not after it
     model = Model(scenario, replication=0)
     result = model.run(progress=progress_printer(scenario.name))
     if sys.stderr.isatty():
         print("\r\033[K", end="", file=sys.stderr)
-    result.extra_manifest.update(scenario_source(args.scenario, args.set or ()))
+    result.extra_manifest.update(scenario_source(args.scenario, args.set or (), scenario))
     result.write(out, charts=not args.no_charts)
     s = result.summary()
     total = s[s["agreement"] == ""].set_index("indicator")["value"]

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from sim.cli import UsageError
 from sim.commands.batch import add_execution_args, command_line, default_out, run_and_report
+from sim.commands.sweep import base_parent
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -68,12 +69,18 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
             reps=args.reps,
             charts=not args.no_charts,
             progress=not args.quiet,
-            manifest_extra={"command": command_line(), "sweep": sweep_record(sweep)},
+            manifest_extra={
+                "command": command_line(),
+                "sweep": sweep_record(sweep),
+                "scenario_parents": {"*": base_parent(sweep)},
+            },
         )
         return result
 
     try:
-        status = run_and_report(args, out, work)
+        status = run_and_report(
+            args, out, work, kind="sensitivity", inputs=[args.sweep, sweep.base_path]
+        )
     except IncompleteDesign as e:
         print(f"migsim: {e}", file=sys.stderr)
         return 1

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from sim.commands.batch import add_execution_args, command_line, default_out, run_and_report
+
+if TYPE_CHECKING:
+    from sim.batch.sweepfile import Sweep
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -31,7 +35,9 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return run_and_report(
         args,
         out,
-        lambda opened: execute_batch(
+        kind="sweep",
+        inputs=[args.sweep, sweep.base_path],
+        work=lambda opened: execute_batch(
             points,
             sweep.reps,
             opened,
@@ -40,6 +46,18 @@ def cmd_sweep(args: argparse.Namespace) -> int:
             kind="sweep",
             charts=not args.no_charts,
             progress=not args.quiet,
-            manifest_extra={"command": command_line(), "sweep": sweep_record(sweep)},
+            manifest_extra={
+                "command": command_line(),
+                "sweep": sweep_record(sweep),
+                "scenario_parents": {"*": base_parent(sweep)},
+            },
         ),
     )
+
+
+def base_parent(sweep: Sweep) -> dict[str, Any]:
+    """The sweep's base scenario, recorded for `migsim report` (see `batch.parents`)."""
+    from sim.report.parent import record_parent
+    from sim.scenario.loader import resolved_dict
+
+    return record_parent(sweep.base_path, resolved_dict(sweep.base))

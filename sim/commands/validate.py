@@ -48,6 +48,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         type=_positive,
         help="worker processes (default: all cores, at most --reps; results do not depend on it)",
     )
+    v.add_argument(
+        "--posterior",
+        type=Path,
+        metavar="DRAWS.csv",
+        help="posterior draws from `migsim calibrate` (e.g. scenarios/calibration.posterior.csv): "
+        "replication r uses draw r mod draws",
+    )
     v.set_defaults(func=cmd_validate)
 
 

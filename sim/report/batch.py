@@ -50,22 +50,43 @@ def _sweep_base(manifest: Mapping[str, Any]) -> str | None:
     return str(base) if base else None
 
 
-def _parent_of(point: Mapping[str, Any], sweep_base: str | None) -> Parent:
+def _parent_of(
+    point: Mapping[str, Any], sweep_base: str | None, folder: Path, stored: Mapping[str, Any]
+) -> Parent:
     """A sweep's points are compared with the sweep's base scenario; a batch's scenarios
-    with the file their own file extends (read now: a batch records only the file)."""
+    with the file their own file extends. Both are recorded in the manifest at run time
+    (`scenario_parents`: per point label, or "*" for a sweep's base); a folder that does
+    not record them has its paths followed only inside the folder."""
     resolved = point.get("resolved") or {}
+    record = stored.get(str(point.get("point"))) or stored.get("*")
     if sweep_base:
-        return find_parent(resolved, sweep_base, recorded=True)
+        return find_parent(resolved, sweep_base, recorded=True, folder=folder, stored=record)
     source = point.get("source")
     if not source:
-        return find_parent(resolved, None, recorded=False)
-    extends, problem = extends_of(source)
-    if problem:
-        return defaults(resolved, problem)
-    return find_parent(resolved, extends, recorded=True)
+        return find_parent(resolved, None, recorded=False, stored=record)
+    if record is None and not Path(source).resolve().is_relative_to(folder.resolve()):
+        return defaults(
+            resolved,
+            f"its scenario file {source} is outside the results folder and the manifest "
+            "does not record its parent (a report never opens files a manifest points to "
+            "elsewhere)",
+        )
+    if record is None:
+        extends, problem = extends_of(source)
+        if problem:
+            return defaults(resolved, problem)
+        return find_parent(resolved, extends, recorded=True, folder=folder)
+    return find_parent(resolved, None, recorded=True, stored=record)
 
 
-def scenario_body(points: Sequence[Mapping[str, Any]], sweep_base: str | None) -> Html:
+def scenario_body(
+    points: Sequence[Mapping[str, Any]],
+    sweep_base: str | None,
+    folder: Path | None = None,
+    stored: Mapping[str, Any] | None = None,
+) -> Html:
+    folder = folder if folder is not None else Path(".")
+    stored = stored if isinstance(stored, Mapping) else {}
     parts: list[Html] = [_points_table(points)]
     with_resolved = [p for p in points if p.get("resolved")]
     if not with_resolved:
@@ -82,7 +103,7 @@ def scenario_body(points: Sequence[Mapping[str, Any]], sweep_base: str | None) -
         ),
     ]
     for p in with_resolved[:MAX_POINTS]:
-        parent = _parent_of(p, sweep_base)
+        parent = _parent_of(p, sweep_base, folder, stored)
         parts.append(
             details(
                 f"{p['point']}: compared with {parent.label}",
@@ -191,7 +212,13 @@ def build_batch(folder: Path, manifest: Mapping[str, Any]) -> Report:
                 join([headline(folder, manifest, labels), _failures(manifest)]),
             ),
             Section("charts", "Charts", charts_body(charts, captions)),
-            Section("scenario", "Scenarios", scenario_body(points, _sweep_base(manifest))),
+            Section(
+                "scenario",
+                "Scenarios",
+                scenario_body(
+                    points, _sweep_base(manifest), folder, manifest.get("scenario_parents")
+                ),
+            ),
             Section(
                 "manifest",
                 "Manifest",

@@ -8,13 +8,21 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
+from sim.ownership import OutputError, check_output_file
 from sim.report.batch import build_batch
+from sim.report.errors import ReportError
 from sim.report.folders import Kind, detect, read_manifest
-from sim.report.page import Report, render, write_atomic
+from sim.report.page import GENERATOR, Report, render, write_atomic
 from sim.report.run import build_run
 from sim.report.validation import build_validation
 
 DEFAULT_NAME = "report.html"
+#: what an existing file must hold for `migsim report` to overwrite it (older reports
+#: have only the footer)
+REPORT_SIGNATURES = (
+    f'<meta name="generator" content="{GENERATOR}">',
+    "<footer>Made by `migsim report`",
+)
 BUILDERS: dict[Kind, Callable[[Path, Mapping[str, Any]], Report]] = {
     Kind.RUN: build_run,
     Kind.VALIDATION: build_validation,
@@ -51,7 +59,11 @@ def write_report(folder: str | Path, out: str | Path | None = None) -> tuple[Kin
     folder = Path(folder)
     kind, text = build(folder)
     path = Path(out) if out is not None else folder / DEFAULT_NAME
-    if path.is_dir():
+    if path.is_dir() and not path.is_symlink():
         path = path / DEFAULT_NAME
+    try:  # never overwrite a file migsim did not write (its reports carry this meta tag)
+        check_output_file(path, "report", REPORT_SIGNATURES)
+    except OutputError as e:
+        raise ReportError(str(e)) from None
     write_atomic(path, text)
     return kind, path

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from sim.report.errors import ReportError
+from sim.safeio import DATA_LIMIT, MANIFEST_LIMIT, UnsafeFile, check_regular, read_text
 
 
 class Kind(StrEnum):
@@ -55,9 +56,14 @@ def detect(folder: Path) -> Kind:
     raise ReportError(f"{folder}: not a results folder (expected {expected}){hint}")
 
 
-def _read(path: Path, reader: Callable[[Path], Any]) -> Any:
+def _read(path: Path, reader: Callable[[Path], Any], limit: int = DATA_LIMIT) -> Any:
+    """`reader(path)`, for a regular file of at most `limit` bytes (checked first: a
+    folder from someone else may hold a FIFO or a link to /dev/zero)."""
     try:
+        check_regular(path, limit)
         return reader(path)
+    except UnsafeFile as e:
+        raise ReportError(f"{path}: cannot read: it {e}") from None
     except (OSError, ValueError, UnicodeDecodeError) as e:  # pandas/pyarrow/json errors included
         raise ReportError(f"{path}: cannot read: {e}".splitlines()[0]) from None
 
@@ -65,9 +71,9 @@ def _read(path: Path, reader: Callable[[Path], Any]) -> Any:
 def read_manifest(folder: Path) -> dict[str, Any]:
     """manifest.json as a dict ({} if the folder has none)."""
     path = folder / "manifest.json"
-    if not path.is_file():
+    if not path.exists():
         return {}
-    data = _read(path, lambda p: json.loads(p.read_text(encoding="utf-8")))
+    data = _read(path, lambda p: json.loads(read_text(p, MANIFEST_LIMIT)), MANIFEST_LIMIT)
     if not isinstance(data, dict):
         raise ReportError(f"{path}: not a manifest (expected a JSON object)")
     return data

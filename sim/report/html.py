@@ -117,8 +117,14 @@ def preformatted(text: str) -> Html:
 
 
 def png_data_uri(path: Path) -> str | None:
-    """The PNG as a `data:` URI, or None if the file is not a PNG (never a broken image)."""
-    data = path.read_bytes()
+    """The PNG as a `data:` URI, or None if the file is not a PNG (never a broken image),
+    or not a regular file of at most 64 MB (a chart is never a device or a FIFO)."""
+    from sim.safeio import MB, UnsafeFile, read_bytes
+
+    try:
+        data = read_bytes(path, 64 * MB)
+    except (OSError, UnsafeFile):
+        return None
     if not data.startswith(PNG_SIGNATURE):
         return None
     return "data:image/png;base64," + base64.b64encode(data).decode("ascii")

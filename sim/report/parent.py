@@ -17,6 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from sim.safeio import UnsafeFile, read_text
 from sim.scenario.loader import ScenarioError, read_raw, resolved_dict, schema_defaults
 from sim.scenario.schema import Scenario
 
@@ -49,14 +50,19 @@ def _required(child: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _from_file(path: Path, child: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+def _from_file(
+    path: Path, child: Mapping[str, Any], at_run_time: bool = False
+) -> tuple[dict[str, Any], list[str]]:
     raw, _ = read_raw(path)
     data = schema_defaults()
     _merge(data, raw)
     borrowed = {k: v for k, v in _required(child).items() if k not in raw}
     data.update(borrowed)
     notes = [
-        f"compared with {path.name} as the file reads now, not necessarily as it read when the results were made"
+        f"compared with {path.name} as it read when the results were made"
+        if at_run_time
+        else f"compared with {path.name} as the file reads now, not necessarily as it read "
+        "when the results were made"
     ]
     if borrowed:
         notes.append(
@@ -83,21 +89,51 @@ def defaults(child: Mapping[str, Any], why: str) -> Parent:
     return Parent(DEFAULTS_LABEL, resolved, notes)
 
 
-def find_parent(child: Mapping[str, Any], extends: str | None, recorded: bool) -> Parent:
+def _stored(record: Any) -> Parent | None:
+    """A parent recorded in a manifest at run time (`record_parent`), if well formed."""
+    if not isinstance(record, Mapping):
+        return None
+    label, resolved, notes = record.get("label"), record.get("resolved"), record.get("notes")
+    if not isinstance(label, str) or not isinstance(resolved, dict):
+        return None
+    notes = [str(n) for n in notes] if isinstance(notes, list) else []
+    return Parent(label, resolved, notes)
+
+
+def find_parent(
+    child: Mapping[str, Any],
+    extends: str | None,
+    recorded: bool,
+    folder: Path | None = None,
+    stored: Any = None,
+    _at_run_time: bool = False,
+) -> Parent:
     """The parent file `extends` (a path recorded at run time) or the schema defaults.
 
     `recorded` says whether the results recorded their source at all (older runs and
-    validations do not), which changes what the reader is told.
+    validations do not), which changes what the reader is told. A parent the manifest
+    recorded at run time (`stored`, see `record_parent`) is used as it is. When the path
+    comes from a results `folder`'s manifest, it is followed only if it lies inside that
+    folder: a folder received from someone else must not make the report open other files.
     """
+    parent = _stored(stored)
+    if parent is not None:
+        return parent
     if not recorded:
         return defaults(child, "the results do not record which file the scenario came from")
     if not extends:
         return defaults(child, "the scenario file extends no other file")
     path = Path(extends)
+    if folder is not None and not path.resolve().is_relative_to(folder.resolve()):
+        return defaults(
+            child,
+            f"its parent {path} is outside the results folder and the manifest does not "
+            "record it (a report never opens files a manifest points to elsewhere)",
+        )
     if not path.is_file():
         return defaults(child, f"its parent {path} no longer exists")
     try:
-        resolved, notes = _from_file(path, child)
+        resolved, notes = _from_file(path, child, _at_run_time)
     except ScenarioError as e:
         return defaults(child, f"its parent could not be read ({e})")
     except ValidationError as e:
@@ -109,13 +145,20 @@ def find_parent(child: Mapping[str, Any], extends: str | None, recorded: bool) -
     return Parent(path.name, resolved, notes)
 
 
+def record_parent(extends: str | Path | None, child: Mapping[str, Any]) -> dict[str, Any]:
+    """At run time, from the user's own files: the parent as the manifest stores it
+    (`scenario_parent`), so the report never needs to open the path."""
+    p = find_parent(child, str(extends) if extends else None, recorded=True, _at_run_time=True)
+    return {"label": p.label, "resolved": p.resolved, "notes": p.notes}
+
+
 def extends_of(source: str | Path) -> tuple[str | None, str | None]:
     """The `extends` parent of a scenario file, as a path (None if it has none), and a
     problem if the file itself cannot be read; for batches, which record only the file."""
     path = Path(source)
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
+        raw = tomllib.loads(read_text(path))
+    except (OSError, UnsafeFile, UnicodeDecodeError, tomllib.TOMLDecodeError) as e:
         return None, f"the scenario file {path} cannot be read now ({type(e).__name__})"
     parent = raw.get("extends")
     return (str(path.parent / parent) if isinstance(parent, str) else None), None

@@ -98,7 +98,13 @@ def _origin(manifest: Mapping[str, Any]) -> list[tuple[str, Cell]]:
 
 def build_run(folder: Path, manifest: Mapping[str, Any]) -> Report:
     scenario = manifest.get("scenario") or {}
-    parent = find_parent(scenario, manifest.get("scenario_extends"), "scenario_file" in manifest)
+    parent = find_parent(
+        scenario,
+        manifest.get("scenario_extends"),
+        "scenario_file" in manifest,
+        folder=folder,
+        stored=manifest.get("scenario_parent"),
+    )
     name = scenario.get("name") or manifest.get("scenario_name") or folder.name
     facts = [f"{scenario.get('start', '?')} to {scenario.get('end', '?')}"]
     if "scale" in scenario:

@@ -188,7 +188,13 @@ def _observed(manifest: Mapping[str, Any]) -> Html:
 
 def build_validation(folder: Path, manifest: Mapping[str, Any]) -> Report:
     scenario = manifest.get("scenario") or {}
-    parent = find_parent(scenario, manifest.get("scenario_extends"), "scenario_file" in manifest)
+    parent = find_parent(
+        scenario,
+        manifest.get("scenario_extends"),
+        "scenario_file" in manifest,
+        folder=folder,
+        stored=manifest.get("scenario_parent"),
+    )
     name = scenario.get("name") or manifest.get("scenario_name") or folder.parent.name
     facts = [f"{scenario.get('start', '?')} to {scenario.get('end', '?')}"]
     if "scale" in scenario:

@@ -16,7 +16,7 @@ import json
 import re
 import types
 from dataclasses import dataclass
-from typing import Any, Literal, Union, get_args, get_origin
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import annotated_types as at
 from pydantic import BaseModel
@@ -80,6 +80,8 @@ def _item_model(tp: Any) -> tuple[list[str], type[BaseModel]] | None:
 def type_name(tp: Any) -> str:
     """A compact, TOML-minded rendering of a field type."""
     origin, args = get_origin(tp), get_args(tp)
+    if origin is Annotated:  # a constrained item type: its bounds are in `bounds`
+        return type_name(args[0])
     if origin is Literal:
         return " | ".join(json.dumps(a) for a in args)
     if origin in (Union, types.UnionType):
@@ -143,14 +145,32 @@ def _key_labels(model: type[BaseModel], name: str, item: type[BaseModel], n: int
 
 
 # ----------------------------------------------------------------------------- metadata
-def bounds(field: FieldInfo) -> str:
-    """Bounds from the field metadata (ge/gt/le/lt, lengths, pattern)."""
-    out: list[str] = []
-    min_len = max_len = None
-    for m in field.metadata:
+def _item_bounds(tp: Any) -> list[str]:
+    """Bounds of constrained item types inside lists and dicts (e.g. level multipliers)."""
+    if get_origin(tp) is Annotated:
+        args = get_args(tp)
+        return [b for m in args[1:] for b in _numeric_bounds(getattr(m, "metadata", [m]))]
+    if get_origin(tp) in (list, dict):
+        return _item_bounds(get_args(tp)[-1])
+    return []
+
+
+def _numeric_bounds(metadata: Any) -> list[str]:
+    out = []
+    for m in metadata:
         for attr, sym in (("ge", ">="), ("gt", ">"), ("le", "<="), ("lt", "<")):
             if isinstance(m, getattr(at, attr.capitalize())):
                 out.append(f"{sym} {getattr(m, attr)}")
+    return out
+
+
+def bounds(field: FieldInfo) -> str:
+    """Bounds from the field metadata (ge/gt/le/lt, lengths, pattern), and of the values
+    of a list or table whose item type is constrained."""
+    out: list[str] = [f"values {b}" for b in _item_bounds(field.annotation)]
+    min_len = max_len = None
+    for m in field.metadata:
+        out += _numeric_bounds([m])
         if isinstance(m, at.MinLen):
             min_len = m.min_length
         elif isinstance(m, at.MaxLen):

@@ -16,9 +16,12 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from sim.safeio import TEXT_LIMIT, UnsafeFile, check_regular, read_text
 from sim.scenario.schema import Scenario
 
 SET_SOURCE = "--set"
+#: at most this many files in an `extends` chain (a scenario and its ancestors)
+MAX_EXTENDS_DEPTH = 32
 
 
 class ScenarioError(Exception):
@@ -31,10 +34,14 @@ class ScenarioError(Exception):
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
+    """A scenario file's table: a regular file of at most 5 MB (devices, FIFOs and huge
+    files are refused before reading), UTF-8 with or without a byte-order mark."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = read_text(path, TEXT_LIMIT)
     except FileNotFoundError:
         raise ScenarioError(path, "", "file not found") from None
+    except UnsafeFile as e:
+        raise ScenarioError(path, "", f"{e}; scenario files must be regular files") from None
     except OSError as e:
         raise ScenarioError(path, "", f"cannot read: {e.strerror}") from None
     except UnicodeDecodeError as e:
@@ -64,6 +71,13 @@ def read_raw(
     """The merged raw table of a scenario and its `extends` ancestors, with provenance per key."""
     path = Path(path)
     resolved = path.resolve()
+    if len(_chain) >= MAX_EXTENDS_DEPTH:
+        raise ScenarioError(
+            path,
+            "extends",
+            f"inheritance chain longer than {MAX_EXTENDS_DEPTH} files "
+            f"(from {_chain[0].name}); flatten it",
+        )
     if resolved in _chain:
         raise ScenarioError(
             path,
@@ -80,6 +94,12 @@ def read_raw(
         parent_path = path.parent / parent
         if not parent_path.exists():
             raise ScenarioError(path, "extends", f"file not found: {parent_path}")
+        try:
+            check_regular(parent_path, TEXT_LIMIT)
+        except UnsafeFile as e:
+            raise ScenarioError(
+                path, "extends", f"{parent_path} {e}; scenario files must be regular files"
+            ) from None
         merged, prov = read_raw(parent_path, (*_chain, resolved))
     _merge(merged, raw, str(path), prov)
     return merged, prov
@@ -112,16 +132,53 @@ def _readable_loc(raw: Any, loc: tuple[Any, ...]) -> str:
     return ".".join(parts)
 
 
-def _validate(raw: dict[str, Any], prov: Mapping[str, str], default_src: str) -> Scenario:
+def _message(err: Mapping[str, Any]) -> str:
+    if err["type"] == "extra_forbidden":
+        return "unknown field (not a lever of this model; see `migsim levers`)"
+    return str(err["msg"]).removeprefix("Value error, ")
+
+
+def _first_failing_file(path: Path, loc: str, msg: str) -> str | None:
+    """The first file of `path`'s `extends` chain (root first) after whose merge this
+    error appears: a table-level error (e.g. a bad month key under `departures.level`) is
+    blamed on the file that brought the bad key, not on the one that first set the table."""
+    chain: list[tuple[Path, dict[str, Any]]] = []
+    p = path
+    for _ in range(MAX_EXTENDS_DEPTH):
+        raw = _read_toml(p)
+        chain.append((p, raw))
+        parent = raw.get("extends")
+        if not isinstance(parent, str):
+            break
+        p = p.parent / parent
+    merged = schema_defaults()
+    for file, raw in reversed(chain):
+        _merge(merged, {k: v for k, v in raw.items() if k != "extends"}, str(file), {})
+        try:
+            Scenario.model_validate(merged)
+        except ValidationError as e:
+            for err in e.errors():
+                if _readable_loc(merged, err["loc"]) == loc and _message(err) == msg:
+                    return str(file)
+    return None
+
+
+def _validate(
+    raw: dict[str, Any], prov: Mapping[str, str], default_src: str, path: Path | None = None
+) -> Scenario:
     try:
         return Scenario.model_validate(raw)
     except ValidationError as e:
         err = e.errors()[0]
         loc = _readable_loc(raw, err["loc"])
-        msg = err["msg"].removeprefix("Value error, ")
-        if err["type"] == "extra_forbidden":
-            msg = "unknown field (not a lever of this model; see `migsim levers`)"
-        raise ScenarioError(_source_of(loc, prov, default_src), loc, msg) from None
+        msg = _message(err)
+        source = prov.get(loc)
+        if source is None and path is not None:
+            try:
+                source = _first_failing_file(path, loc, msg)
+            except ScenarioError:
+                source = None
+        raise ScenarioError(source or _source_of(loc, prov, default_src), loc, msg) from None
 
 
 def parse_value(text: str) -> Any:
@@ -206,7 +263,7 @@ def load_scenario(
     raw, prov = read_raw(path)
     merged = schema_defaults()
     _merge(merged, raw, str(path), {})
-    scenario = _validate(merged, prov, str(path))
+    scenario = _validate(merged, prov, str(path), Path(path))
     overrides = list(overrides)
     if not overrides and seed is None:
         return scenario

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, ValidationInfo, field_validator, model_validator
 
@@ -22,7 +22,25 @@ Country = Literal["mexico", "guatemala", "honduras", "el_salvador", "other"]
 Consequence = Literal["removed", "mpp", "transferred", "detained", "stopped_in_mexico"]
 
 NonNeg = Field(ge=0)
+
+# Bounds of the physical quantities (issue 10: every number is bounded, so a typo fails at
+# load time, not inside numpy). Every float is also finite (`Frozen` refuses inf and NaN).
+MAX_DAYS = 3650  # durations and exponential means in days: at most ten years
+MAX_HOURS = 8760  # durations in hours: at most a year
+MAX_RATE = 10_000_000  # persons (or cases) per month, day or year in one cell
+MAX_COUNT = 100_000_000  # capacities, caps and backlogs in persons or cases
+MAX_LANES = 1_000_000
+#: the longest horizon (end - start; the warm-up adds at most 730 days)
+MAX_HORIZON_YEARS = 30
+MAX_HORIZON_DAYS = round(MAX_HORIZON_YEARS * 365.25)
+#: the most persons a run may simulate (estimated from rates x months x scale)
+MAX_PERSONS = 50_000_000
+#: seeds are numpy seeds stored as int64: [0, 2**63)
+SEED_LIMIT = 2**63
 _MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+#: a monthly level multiplier (a type, so an error names the month and the file setting it)
+LevelValue = Annotated[float, Field(ge=0, le=100)]
+_MONTH_NAMES = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 # FY2018 USBP Southwest-border apprehensions by calendar month (Jan..Dec), normalised to mean 1.
 # Source: DHS OHSS "KHSM CBP Encounters - USBP" (sim/data/usbp_swb_monthly_fy2018_fy2019.csv).
@@ -47,9 +65,11 @@ FY2018_SEASONALITY = [round(12 * v / sum(_FY2018_PROFILE), 4) for v in _FY2018_P
 class GroupRates(Frozen):
     """Undeterred departures in persons per month at seasonal factor 1."""
 
-    single_adult: float = lever(0.0, unit="persons/month", ge=0)
-    family: float = lever(0.0, unit="persons/month", ge=0, doc="family-unit individuals")
-    unaccompanied_child: float = lever(0.0, unit="persons/month", ge=0)
+    single_adult: float = lever(0.0, unit="persons/month", ge=0, le=MAX_RATE)
+    family: float = lever(
+        0.0, unit="persons/month", ge=0, le=MAX_RATE, doc="family-unit individuals"
+    )
+    unaccompanied_child: float = lever(0.0, unit="persons/month", ge=0, le=MAX_RATE)
 
 
 def _default_rates() -> dict[str, GroupRates]:
@@ -65,6 +85,31 @@ def _default_rates() -> dict[str, GroupRates]:
     }
 
 
+# the steepest trend the calibration may fit: 20% over three months (issue: sharp changes
+# must come from dated mechanisms, not from demand)
+MAX_TREND_LOG_PER_MONTH = 0.0607738  # ln(1.2) / 3
+
+
+class Shock(Frozen):
+    """A documented, dated event that multiplies departures while it lasts."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    start: dt.date
+    end: dt.date = lever(doc="exclusive")
+    multiplier: float = lever(1.0, unit="multiplier on departures", ge=0, le=10)
+    nationalities: list[Nationality] = Field(min_length=1)
+    groups: list[Group] = Field(
+        default_factory=lambda: ["single_adult", "family", "unaccompanied_child"]
+    )
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _dates(self) -> Shock:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
 class Departures(Frozen):
     """Non-homogeneous Poisson departures of travelling parties, per nationality x group."""
 
@@ -78,28 +123,78 @@ class Departures(Frozen):
         default_factory=lambda: list(FY2018_SEASONALITY),
         unit="multiplier, Jan..Dec",
         source="FY2018 USBP monthly apprehensions, normalised to mean 1 (DHS OHSS)",
-        doc="calendar-month multiplier on every rate",
+        doc="calendar-month multiplier on every rate: 12 values, each > 0 and <= 10, used as "
+        "given (not renormalised); with mean 1 (the default) a rate is the average month's",
         min_length=12,
         max_length=12,
     )
-    level: dict[str, dict[str, float]] = lever(
+    level: dict[str, dict[str, LevelValue]] = lever(
         default_factory=dict,
         unit="multiplier by YYYY-MM",
         source="fitted by `migsim calibrate` to FY2018-FY2019; empty = 1",
         doc="monthly level multiplier; keys 'all', a nationality, or 'nationality.group' (multiplied together)",
     )
-    level_after_fit: Literal["last_year", "one"] = lever(
-        "last_year",
+    level_after_fit: Literal["one", "hold"] = lever(
+        "one",
         source="documented forecasting rule (README, Calibration)",
-        doc="for months after the last `level` month: repeat the same calendar month of the last fitted year, or use 1",
+        doc="for months outside the `level` months: 1, or hold the nearest fitted month's level "
+        "(no rule replays a past year)",
+    )
+    trend: dict[str, dict[str, float]] = lever(
+        default_factory=dict,
+        unit="log multiplier at knot months YYYY-MM",
+        source="fitted by `migsim calibrate` (structural demand, README 'Calibration'); empty = no trend",
+        doc="smooth slow trend of undeterred departures: knots per key ('all', a nationality or "
+        "'nationality.group', multiplied together), linear in log between the 15th of the knot "
+        "months, held flat before the first and after the last knot; never more than 20% over "
+        "any three months",
+    )
+    shocks: list[Shock] = lever(
+        default_factory=list,
+        doc="named, dated multipliers on departures for documented events (e.g. the caravans)",
     )
     family_extra_members: float = lever(
         0.6,
         unit="persons",
         ge=0,
+        le=20,
         source="assumption: most FY2019 family units were one parent with one or two children",
         doc="family party size = 2 + Poisson(this)",
     )
+
+    @field_validator("trend")
+    @classmethod
+    def _trend(cls, v: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
+        nats = ("mexico", "guatemala", "honduras", "el_salvador", "other")
+        groups = ("single_adult", "family", "unaccompanied_child")
+        allowed = {"all", *nats, *(f"{n}.{g}" for n in nats for g in groups)}
+        for key, knots in v.items():
+            if key not in allowed:
+                raise ValueError(
+                    f"unknown key {key!r} (expected 'all', a nationality or 'nationality.group')"
+                )
+            months = sorted(knots)
+            for m in months:
+                if not _MONTH.match(m):
+                    raise ValueError(f"{key}: month {m!r} is not YYYY-MM")
+                if not -3.0 <= knots[m] <= 3.0 or knots[m] != knots[m]:
+                    raise ValueError(f"{key}.{m}: log multiplier must be finite, in [-3, 3]")
+            for a, b in zip(months, months[1:], strict=False):
+                gap = (int(b[:4]) - int(a[:4])) * 12 + int(b[5:]) - int(a[5:])
+                if abs(knots[b] - knots[a]) > MAX_TREND_LOG_PER_MONTH * gap + 1e-9:
+                    raise ValueError(
+                        f"{key}: {a} -> {b} moves more than 20% over three months; sharp "
+                        "changes must come from dated mechanisms"
+                    )
+        return v
+
+    @field_validator("seasonality")
+    @classmethod
+    def _season(cls, v: list[float]) -> list[float]:
+        for month, x in zip(_MONTH_NAMES, v, strict=False):
+            if not 0 < x <= 10:
+                raise ValueError(f"{month} multiplier {x:g} must be > 0 and <= 10")
+        return v
 
     @field_validator("level")
     @classmethod
@@ -115,17 +210,17 @@ class Departures(Frozen):
             for m, x in months.items():
                 if not _MONTH.match(m):
                     raise ValueError(f"{nat}: month {m!r} is not YYYY-MM")
-                if x < 0:
-                    raise ValueError(f"{nat}.{m}: level must be >= 0")
+                if not 0 <= x <= 100:
+                    raise ValueError(f"{nat}.{m}: level {x:g} must be in [0, 100]")
         return v
 
 
 # ----------------------------------------------------------------------------- journey
 class Leg(Frozen):
     country: Country
-    mean_days: float = lever(unit="days", ge=0)
+    mean_days: float = lever(unit="days", ge=0, le=MAX_DAYS)
     cv: float = lever(
-        0.5, unit="coefficient of variation", ge=0, doc="gamma-distributed; 0 = fixed"
+        0.5, unit="coefficient of variation", ge=0, le=10, doc="gamma-distributed; 0 = fixed"
     )
 
 
@@ -253,9 +348,9 @@ class Enforcement(Frozen):
 
 # ----------------------------------------------------------------------------- border
 class GroupFloat(Frozen):
-    single_adult: float = Field(ge=0)
-    family: float = Field(ge=0)
-    unaccompanied_child: float = Field(ge=0)
+    single_adult: float = Field(ge=0, le=MAX_HOURS)
+    family: float = Field(ge=0, le=MAX_HOURS)
+    unaccompanied_child: float = Field(ge=0, le=MAX_HOURS)
 
 
 class Border(Frozen):
@@ -265,6 +360,7 @@ class Border(Frozen):
         2800,
         unit="parallel processing lanes",
         gt=0,
+        le=MAX_LANES,
         source="assumption: with processing_hours about 2,500 parties a day; the historical run then "
         "peaks near 16,000 in custody in May 2019 (up to ~20,000 held, AP/DHS Jul 2019)",
     )
@@ -274,7 +370,11 @@ class Border(Frozen):
         source="average USBP custody 39 h overall, 44 h for Central Americans, 2014-15 (Cato analysis of CBP data)",
     )
     holding_capacity: int = lever(
-        4000, unit="persons", ge=0, source="about 4,000 considered capacity, Jul 2019 (AP/DHS)"
+        4000,
+        unit="persons",
+        ge=0,
+        le=MAX_COUNT,
+        source="about 4,000 considered capacity, Jul 2019 (AP/DHS)",
     )
     priority: list[Group] | Literal["fifo"] = lever(
         default_factory=lambda: ["unaccompanied_child", "family", "single_adult"],
@@ -297,6 +397,7 @@ class Border(Frozen):
         48,
         unit="hours",
         ge=0,
+        le=MAX_HOURS,
         source="TEDS: children moved to HHS within 72 h",
         doc="custody of unaccompanied children after processing",
     )
@@ -370,7 +471,7 @@ class Dispositions(Frozen):
 # ----------------------------------------------------------------------------- agreements
 class PhaseStep(Frozen):
     from_: dt.date = Field(alias="from")
-    weekly_cap: int = lever(unit="persons per week", ge=0)
+    weekly_cap: int = lever(unit="persons per week", ge=0, le=MAX_COUNT)
     groups: list[AdultGroup] = lever(doc="groups allowed: subset of single_adult, family")
 
     @field_validator("groups", mode="before")
@@ -404,6 +505,7 @@ class Agreement(Frozen):
         3.0,
         unit="days",
         ge=0,
+        le=MAX_DAYS,
         source="TEDS 72-hour standard",
         doc="longest wait in custody for a transfer slot before the fallback disposition",
     )
@@ -447,14 +549,28 @@ class ReceivingCountry(Frozen):
         doc="share who set out for the US again (the rest go home)",
     )
     decision_hours: float = lever(
-        72, unit="hours", ge=0, source="transferees given ~72 h to apply or leave (HRW 2020)"
+        72,
+        unit="hours",
+        ge=0,
+        le=MAX_HOURS,
+        source="transferees given ~72 h to apply or leave (HRW 2020)",
     )
-    retry_delay_days: float = lever(30, unit="days (exponential mean)", ge=0, source="assumption")
+    retry_delay_days: float = lever(
+        30, unit="days (exponential mean)", ge=0, le=MAX_DAYS, source="assumption"
+    )
     asylum_cases_per_year: float = lever(
-        150, unit="cases/year", gt=0, source="100-150 cases a year, US Embassy cable Jun 2019"
+        150,
+        unit="cases/year",
+        gt=0,
+        le=MAX_RATE,
+        source="100-150 cases a year, US Embassy cable Jun 2019",
     )
     initial_backlog: int = lever(
-        400, unit="cases", ge=0, source="more than 400 pending, US Embassy cable Jun 2019"
+        400,
+        unit="cases",
+        ge=0,
+        le=MAX_COUNT,
+        source="more than 400 pending, US Embassy cable Jun 2019",
     )
 
     @model_validator(mode="after")
@@ -467,7 +583,7 @@ class ReceivingCountry(Frozen):
 # ----------------------------------------------------------------------------- behaviour
 class Reattempt(Frozen):
     probability: float = lever(ge=0, le=1)
-    mean_delay_days: float = lever(unit="days (exponential mean)", ge=0)
+    mean_delay_days: float = lever(unit="days (exponential mean)", ge=0, le=MAX_DAYS)
 
 
 class Reattempts(Frozen):
@@ -490,7 +606,7 @@ class Reattempts(Frozen):
 class Announcement(Frozen):
     date: dt.date
     risk_shift: float = lever(unit="added perceived risk", ge=-1, le=1)
-    decay_days: float = lever(60, unit="days (e-folding)", gt=0)
+    decay_days: float = lever(60, unit="days (e-folding)", gt=0, le=MAX_DAYS)
     nationalities: list[Nationality] = Field(
         default_factory=lambda: ["guatemala", "honduras", "el_salvador", "other"]
     )
@@ -503,15 +619,27 @@ class Deterrence(Frozen):
     effect: float = lever(
         0.0,
         ge=0,
-        le=1,
-        source="no published causal estimate (domain facts); an uncertain lever",
-        doc="0 = departures ignore consequences; 1 = strongest response",
+        le=4,
+        source="no published causal estimate (domain facts); estimated by `migsim calibrate` "
+        "(prior 0-4, sim/fitting/parameters.py)",
+        doc="0 = departures ignore consequences; m = 1 - effect x (risk - ref) / (1 - ref), "
+        "clipped to [0, 1 + effect]",
     )
     memory_days: float = lever(
-        60, unit="days", gt=0, source="assumption", doc="smoothing window of perceived risk"
+        60,
+        unit="days",
+        gt=0,
+        le=MAX_DAYS,
+        source="assumption",
+        doc="smoothing window of perceived risk",
     )
     delay_days: int = lever(
-        14, unit="days", ge=0, source="assumption", doc="news lag from the border to origin"
+        14,
+        unit="days",
+        ge=0,
+        le=MAX_DAYS,
+        source="assumption",
+        doc="news lag from the border to origin",
     )
     reference_date: dt.date = lever(
         dt.date(2019, 1, 28),
@@ -520,7 +648,9 @@ class Deterrence(Frozen):
         "(a run starting later uses the risk once warmed up: delay_days + memory_days after its first day)",
     )
     consequences: list[Consequence] = lever(
-        default_factory=lambda: ["removed", "mpp", "transferred"],
+        default_factory=lambda: ["removed", "mpp", "transferred", "stopped_in_mexico"],
+        source="a stop by Mexican enforcement also ends the journey in a return home, and it is "
+        "counted among the outcomes, so it must count as a consequence (issue 12, logic error 1)",
         doc="outcomes that count as a consequence",
     )
     announcements: list[Announcement] = Field(default_factory=list)
@@ -540,13 +670,12 @@ class MPP(Frozen):
             MPPStep(**{"from": dt.date(2019, 4, 1), "share": 0.08}),
             MPPStep(**{"from": dt.date(2019, 6, 1), "share": 0.15}),
             MPPStep(**{"from": dt.date(2019, 7, 1), "share": 0.35}),
-            MPPStep(**{"from": dt.date(2019, 10, 1), "share": 0.45}),
         ],
         source="MPP court cases Jan-Jul 2019 (TRAC) against Central American apprehensions; expansion Jul 2019 (DHS)",
         doc="empty = no MPP",
     )
     daily_capacity: float | None = lever(
-        None, unit="persons/day", ge=0, doc="optional enrolment limit"
+        None, unit="persons/day", ge=0, le=MAX_RATE, doc="optional enrolment limit"
     )
     nationalities: list[Nationality] = Field(
         default_factory=lambda: ["guatemala", "honduras", "el_salvador", "other"]
@@ -556,15 +685,19 @@ class MPP(Frozen):
         250,
         unit="persons/day",
         gt=0,
+        le=MAX_RATE,
         source="assumption (immigration court capacity for MPP dockets)",
     )
     give_up_days: float = lever(
         120,
         unit="days (exponential mean)",
         gt=0,
+        le=MAX_DAYS,
         source="about half missed a hearing by Nov 2019 (TRAC)",
     )
-    cross_days: float = lever(240, unit="days (exponential mean)", gt=0, source="assumption")
+    cross_days: float = lever(
+        240, unit="days (exponential mean)", gt=0, le=MAX_DAYS, source="assumption"
+    )
     grant_share: float = lever(0.05, ge=0, le=1, source="MPP relief grants ~1-5% (TRAC)")
 
     @field_validator("enrolment")
@@ -584,12 +717,34 @@ class Metering(Frozen):
         doc="none = no metering",
     )
     daily_intake: float = lever(
-        330,
+        138,
         unit="persons/day",
         ge=0,
-        source="~4,200 asylum seekers a month processed at ports, spring 2019 (Strauss Center)",
+        le=MAX_RATE,
+        source="~4,200 asylum seekers a month processed at ports under metering, spring 2019 "
+        "(Leutert, Strauss Center; policy_targets_fy2019.csv): 4,200 / 30.4 days = 138",
     )
-    give_up_days: float = lever(90, unit="days (exponential mean)", gt=0, source="assumption")
+    exempt: list[str] = lever(
+        default_factory=lambda: ["mexico.single_adult"],
+        unit="nationality.group",
+        source="metering applied to asylum seekers; Mexican single adults at ports are mostly "
+        "inadmissibles processed the same day and returned (assumption from OFO practice)",
+        doc="arrivals at ports of these cells are not put on a waiting list (children never are)",
+    )
+    give_up_days: float = lever(
+        90, unit="days (exponential mean)", gt=0, le=MAX_DAYS, source="assumption"
+    )
+
+    @field_validator("exempt")
+    @classmethod
+    def _cells(cls, v: list[str]) -> list[str]:
+        nats = ("mexico", "guatemala", "honduras", "el_salvador", "other")
+        ok = {f"{n}.{g}" for n in nats for g in ("single_adult", "family")}
+        for key in v:
+            if key not in ok:
+                raise ValueError(f"{key!r} is not 'nationality.group' (single_adult or family)")
+        return v
+
     cross_share: float = lever(
         0.6,
         ge=0,
@@ -599,13 +754,35 @@ class Metering(Frozen):
     )
 
 
+class CoverageStep(Frozen):
+    from_: dt.date = Field(alias="from")
+    share: float = lever(unit="share of arrivals the bar applies to", ge=0, le=1)
+
+
+def _bar_coverage() -> list[CoverageStep]:
+    return [
+        CoverageStep(**{"from": dt.date(2019, 7, 24), "share": 0.0}),
+        CoverageStep(**{"from": dt.date(2019, 8, 16), "share": 0.75}),
+        CoverageStep(**{"from": dt.date(2019, 9, 9), "share": 0.0}),
+        CoverageStep(**{"from": dt.date(2019, 9, 11), "share": 1.0}),
+    ]
+
+
 class TransitBar(Frozen):
     """Asylum ineligibility for transiting a third country without seeking protection there."""
 
     start: dt.date | None = lever(
         dt.date(2019, 7, 16),
         source="interim final rule, Federal Register 16 Jul 2019",
-        doc="none = no bar",
+        doc="none = no bar; in force border-wide from this date until the first `coverage` step",
+    )
+    coverage: list[CoverageStep] = lever(
+        default_factory=_bar_coverage,
+        source="court rulings (dated policy facts): enjoined nationwide 24 Jul 2019 (N.D. Cal.); "
+        "from 16 Aug applied outside the Ninth Circuit (Texas and New Mexico sectors, about 75% "
+        "of apprehensions: our assumption); injunction restored 9 Sep; Supreme Court stay "
+        "11 Sep 2019, border-wide from then",
+        doc="dated share of arrivals the bar applies to after `start`",
     )
     release_multiplier: float = lever(
         0.5,
@@ -636,11 +813,13 @@ class CalibrationRecord(Frozen):
 class Scenario(Frozen):
     """A complete, validated scenario. Frozen: the model never mutates its configuration."""
 
-    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
+    name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$", max_length=100)
     description: str = ""
     start: dt.date
     end: dt.date
-    seed: int = lever(20191121, ge=0, doc="root of all random streams")
+    seed: int = lever(
+        20191121, ge=0, lt=SEED_LIMIT, doc="root of all random streams (numpy's range)"
+    )
     warmup_days: int = lever(
         120,
         unit="days",
@@ -680,7 +859,52 @@ class Scenario(Frozen):
     @field_validator("end")
     @classmethod
     def _end(cls, v: dt.date, info: ValidationInfo) -> dt.date:
-        return _after_start(v, info)
+        end = _after_start(v, info)
+        days = (end - info.data["start"]).days if "start" in info.data else 0
+        if days > MAX_HORIZON_DAYS:
+            raise ValueError(
+                f"the horizon would be {days:,} days ({days / 365.25:.0f} years); "
+                f"at most {MAX_HORIZON_DAYS:,} days ({MAX_HORIZON_YEARS} years) are allowed"
+            )
+        return end
+
+    @field_validator("name", mode="before")
+    @classmethod
+    def _name(cls, v: object) -> object:
+        """A single safe path component: it names the results folder (results/<name>)."""
+        if isinstance(v, str) and (
+            v in (".", "..") or len(v) > 100 or not re.fullmatch(r"[A-Za-z0-9_.-]+", v)
+        ):
+            shown = v if len(v) <= 40 else v[:37] + "..."
+            raise ValueError(
+                f"{shown!r} is not a safe folder name: use 1-100 letters, digits, '-', '_' or "
+                "'.', and not '.' or '..'"
+            )
+        return v
+
+    @field_validator("seed", mode="before")
+    @classmethod
+    def _seed(cls, v: object) -> object:
+        if isinstance(v, int) and not isinstance(v, bool) and not 0 <= v < SEED_LIMIT:
+            raise ValueError(f"{v} is outside numpy's seed range [0, 2**63)")
+        return v
+
+    @model_validator(mode="after")
+    def _size(self) -> Scenario:
+        """Refuse up front a run whose size would be absurd (time and memory grow with it):
+        persons estimated as departures.rates x mean seasonality x months (warm-up
+        included) x scale, before levels, trends, shocks and re-attempts."""
+        months = (self.days + self.warmup_days) / 30.4375
+        per_month = sum(sum(r.model_dump().values()) for r in self.departures.rates.values())
+        persons = per_month * (sum(self.departures.seasonality) / 12) * months * self.scale
+        if persons > MAX_PERSONS:
+            raise ValueError(
+                f"departures.rates x horizon x scale: the run would simulate about "
+                f"{persons:,.0f} persons ({per_month:,.0f} a month x {months:,.0f} months x "
+                f"scale {self.scale:g}); at most {MAX_PERSONS:,} are allowed: lower the "
+                "scale, the rates or the horizon"
+            )
+        return self
 
     @model_validator(mode="after")
     def _checks(self) -> Scenario:

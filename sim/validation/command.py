@@ -22,6 +22,7 @@ from sim.observed import (
     load_usbp,
     shipped_path,
 )
+from sim.ownership import check_output_dir
 from sim.scenario.loader import ScenarioError, load_scenario
 from sim.validation.compare import Comparison, compare, observed_wide
 from sim.validation.output import build_manifest, file_record, write_validation
@@ -104,8 +105,22 @@ def cmd_validate(args: argparse.Namespace) -> int:
         )
     notes.append("SWB and OFO series are published for FY2019 only (no same-month naive)")
 
+    out = args.out or Path("results") / scenario.name / "validation"
+    check_output_dir(out, "validation", [args.scenario])  # before the run, not after it
     jobs = args.jobs or default_jobs(args.reps)
-    outputs = run_replications(scenario, args.reps, jobs, _progress(scenario.name))
+    draws_per_rep = None
+    if getattr(args, "posterior", None):
+        from sim.fitting.posterior import load_draws, per_replication
+
+        draws = load_draws(args.posterior)
+        draws_per_rep = per_replication(scenario, draws, args.reps)
+        notes.append(
+            f"parameters drawn from the posterior {args.posterior} ({len(draws)} draws; "
+            "replication r uses draw r mod draws): bands include parameter uncertainty"
+        )
+    outputs = run_replications(
+        scenario, args.reps, jobs, _progress(scenario.name), per_replication=draws_per_rep
+    )
     sim = summarise([o.monthly for o in outputs])
 
     in_sample = compare(sim, shipped.loc[in_months], shipped, "in_sample")
@@ -119,11 +134,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
         out_sample = compare(sim, observed_wide(late).loc[late_months], history, "out_of_sample")
         files.append(file_record(args.observed, "out_of_sample"))
 
-    out = args.out or Path("results") / scenario.name / "validation"
     from sim.commands.run import scenario_source
 
     manifest = build_manifest(scenario, outputs, jobs, files, notes)
-    manifest.update(scenario_source(args.scenario, args.set or ()))
+    manifest.update(scenario_source(args.scenario, args.set or (), scenario))
     write_validation(out, sim, in_sample, out_sample, manifest, scenario)
 
     print(

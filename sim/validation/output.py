@@ -10,13 +10,13 @@ import datetime as dt
 import hashlib
 import json
 import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
 
-from sim.results import replace_dir
+from sim.ownership import check_output_dir, write_failed
+from sim.results import make_temp_dir, replace_dir
 from sim.scenario.loader import resolved_dict, scenario_hash
 from sim.scenario.schema import Scenario
 from sim.validation.charts import policy_dates, write_charts
@@ -86,8 +86,8 @@ def write_validation(
     scenario: Scenario,
 ) -> Path:
     """Write the folder atomically; returns its path."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.tmp-", dir=out.parent))
+    check_output_dir(out, "validation")
+    tmp = make_temp_dir(out, "validation")
     try:
         in_sample.metrics.to_csv(tmp / "metrics.csv", index=False)
         comps = [in_sample]
@@ -100,6 +100,9 @@ def write_validation(
         write_charts(chart_rows, tmp / "charts", policy_dates(scenario))
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
         replace_dir(tmp, out)
+    except OSError as e:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise write_failed(out, e) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -43,19 +43,22 @@ def run_replications(
     reps: int,
     jobs: int = 1,
     done: Callable[[ReplicationOutput, int, int], None] | None = None,
+    per_replication: list[Scenario] | None = None,
 ) -> list[ReplicationOutput]:
-    """Replications 0..reps-1, ordered by replication; `done(output, n_done, reps)` reports."""
+    """Replications 0..reps-1, ordered by replication; `done(output, n_done, reps)` reports.
+    `per_replication[r]`, when given, replaces `scenario` for replication r (posterior draws)."""
     outputs: list[ReplicationOutput] = []
+    pick = (lambda r: per_replication[r]) if per_replication else (lambda r: scenario)
     if jobs <= 1 or reps == 1:
         for r in range(reps):
-            outputs.append(run_one(scenario, r))
+            outputs.append(run_one(pick(r), r))
             if done:
                 done(outputs[-1], len(outputs), reps)
         return outputs
     pool = ProcessPoolExecutor(max_workers=min(jobs, reps))
     try:
         futures: list[Future[ReplicationOutput]] = [
-            pool.submit(run_one, scenario, r) for r in range(reps)
+            pool.submit(run_one, pick(r), r) for r in range(reps)
         ]
         for fut in as_completed(futures):
             outputs.append(fut.result())

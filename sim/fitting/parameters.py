@@ -1,0 +1,133 @@
+"""The mechanism strengths the calibration estimates, with their documented prior ranges.
+
+Each parameter is a lever path (the same as `--set`) and a uniform prior on [low, high]
+(on the log scale where `log`). The ranges come from `../shared/context` (deterrence
+evidence: departure responses from about zero to -30..-50% for barriers elsewhere; Mexican
+apprehensions 547/day before and 1,030/day after 7 June 2019) or, where nothing is
+published, are wide and say so. The demand parameters are not here: they are fitted given
+these (`sim.fitting.demand`), so they are profiled out of the posterior.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from sim.scenario.loader import with_overrides
+from sim.scenario.schema import Scenario
+
+
+@dataclass(frozen=True)
+class Parameter:
+    name: str
+    low: float
+    high: float
+    doc: str
+    log: bool = False
+    integer: bool = False
+
+
+PARAMETERS: tuple[Parameter, ...] = (
+    Parameter(
+        "deterrence.effect",
+        0.0,
+        4.0,
+        "departure response to perceived consequence risk (m = 1 - effect x (risk - ref) / "
+        "(1 - ref)); 0 = none; 4 lets a 0.1 rise in risk from 0.2 cut departures by half",
+    ),
+    Parameter(
+        "deterrence.delay_days", 7, 45, "news lag from the border to origin, days", integer=True
+    ),
+    Parameter("deterrence.memory_days", 20, 150, "smoothing of perceived risk, days", log=True),
+    Parameter(
+        "enforcement.mexico.0.daily_hazard",
+        0.002,
+        0.02,
+        "Mexican stop hazard before the 2019 surge, 1/day in Mexico (target: 547/day)",
+        log=True,
+    ),
+    Parameter(
+        "enforcement.surge_ratio",
+        1.0,
+        3.5,
+        "stop hazard after 7 Jun 2019 relative to before (target: 1,030/day; 81,000 Jun-Sep)",
+    ),
+    Parameter("mpp.enrolment.0.share", 0.0, 0.05, "MPP share from 29 Jan 2019 (Tijuana only)"),
+    Parameter("mpp.enrolment.1.share", 0.0, 0.3, "MPP share from 1 Apr 2019 (Mexicali, El Paso)"),
+    Parameter("mpp.enrolment.2.share", 0.0, 0.5, "MPP share from 1 Jun 2019"),
+    Parameter("mpp.enrolment.3.share", 0.0, 0.7, "MPP share from 1 Jul 2019 (Laredo, Brownsville)"),
+    Parameter(
+        "mpp.give_up_days", 30, 365, "MPP enrollees' mean time to give up and go home", log=True
+    ),
+    Parameter(
+        "mpp.cross_days", 60, 1000, "MPP enrollees' mean time to cross between ports", log=True
+    ),
+    Parameter(
+        "metering.give_up_days", 20, 365, "mean time on a waiting list before leaving", log=True
+    ),
+    Parameter(
+        "metering.cross_share", 0.0, 1.0, "share of those leaving a list who cross between ports"
+    ),
+    Parameter(
+        "transit_bar.release_multiplier",
+        0.0,
+        1.0,
+        "release share of the barred is multiplied by this",
+    ),
+    Parameter("reattempts.removed.probability", 0.0, 0.8, "removed persons who set out again"),
+    Parameter(
+        "reattempts.stopped_in_mexico.probability",
+        0.0,
+        0.9,
+        "persons stopped in Mexico who set out again",
+    ),
+    Parameter(
+        "border.processing_lanes",
+        1500,
+        5000,
+        "parallel processing lanes (target: the custody peak of about 20,000)",
+        integer=True,
+    ),
+)
+BY_NAME = {p.name: p for p in PARAMETERS}
+
+
+def overrides(base: Scenario, values: Mapping[str, float]) -> dict[str, object]:
+    """Lever overrides for parameter values (derived levers resolved against `base`)."""
+    out: dict[str, object] = {}
+    for name, v in values.items():
+        p = BY_NAME.get(name)
+        if p is not None and p.integer:
+            v = int(round(v))
+        if name == "enforcement.surge_ratio":
+            continue
+        out[name] = float(v) if not isinstance(v, int) else v
+    if "enforcement.surge_ratio" in values:
+        pre = float(
+            values.get("enforcement.mexico.0.daily_hazard", base.enforcement.mexico[0].daily_hazard)
+        )
+        out["enforcement.mexico.1.daily_hazard"] = min(
+            1.0, pre * float(values["enforcement.surge_ratio"])
+        )
+    return out
+
+
+def apply(base: Scenario, values: Mapping[str, float]) -> Scenario:
+    """`base` with these parameter values."""
+    return with_overrides(base, overrides(base, values))
+
+
+def current(base: Scenario) -> dict[str, float]:
+    """The values `base` holds now (the starting point of a calibration)."""
+    data = base.model_dump(by_alias=True)
+    out = {}
+    for p in PARAMETERS:
+        if p.name == "enforcement.surge_ratio":
+            steps = base.enforcement.mexico
+            out[p.name] = steps[1].daily_hazard / steps[0].daily_hazard if len(steps) > 1 else 1.0
+            continue
+        node = data
+        for part in p.name.split("."):
+            node = node[int(part)] if isinstance(node, list) else node[part]
+        out[p.name] = float(node)
+    return out

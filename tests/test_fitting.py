@@ -1,0 +1,214 @@
+"""Structural calibration: the demand structure, the loss, the study and its outputs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim import observed
+from sim.fitting import parameters as P
+from sim.fitting.demand import STREAMS, Demand, _design, knots_for, refit
+from sim.fitting.posterior import load_draws, per_replication
+from sim.fitting.targets import Observed, load_policy_targets, targets_through
+from sim.scenario.loader import ScenarioError, load_scenario
+from tests.conftest import ROOT, SCENARIOS, scenario
+
+
+def test_knots_stop_at_the_last_fitted_departure_month() -> None:
+    assert [str(k) for k in knots_for(pd.Period("2019-08", "M"))] == [
+        "2017-10",
+        "2018-04",
+        "2018-10",
+        "2019-04",
+        "2019-08",
+    ]
+    assert [str(k) for k in knots_for(pd.Period("2019-02", "M"))] == [
+        "2017-10",
+        "2018-04",
+        "2018-10",
+        "2019-02",
+    ]
+    assert [str(k) for k in knots_for(pd.Period("2018-11", "M"))] == [
+        "2017-10",
+        "2018-04",
+        "2018-10",
+    ]
+
+
+def test_observed_never_includes_months_or_targets_after_through() -> None:
+    usbp = observed.load_usbp()
+    obs = Observed.from_usbp(usbp, pd.Period("2019-03", "M"))
+    assert obs.months.max() == pd.Period("2019-03", "M")
+    assert (obs.targets["period_end"] <= pd.Timestamp("2019-03-31").date()).all()
+    full = targets_through(load_policy_targets(), pd.Period("2019-09", "M"))
+    assert "port_asylum_processed" not in set(full["target"])  # data, not a target
+    assert len(full) > len(obs.targets)
+
+
+def test_refit_is_a_fixed_point_when_the_model_matches_the_data() -> None:
+    """Simulated == observed: the refitted demand equals the structure's own best fit of the
+    current log demand, so a second refit changes nothing."""
+    base = scenario("historical")
+    obs = Observed.from_usbp(observed.load_usbp(), pd.Period("2019-09", "M"))
+    demand = Demand.initial(base, knots_for(pd.Period("2019-08", "M")))
+    target = np.einsum("nm,gm->ngm", obs.by_nat, obs.by_group) / obs.by_nat.sum(axis=0)
+    once = refit(demand, target, obs.by_nat, obs.by_group, obs.months)
+    twice = refit(once, target, obs.by_nat, obs.by_group, obs.months)
+    assert np.allclose(once.to_vector(), twice.to_vector(), atol=1e-6)
+
+
+def test_refit_follows_a_structured_shortfall_and_respects_the_trend_bound() -> None:
+    """Simulated families 40% short everywhere: their rates rise by about 1/0.6; every
+    trend step stays inside 20% over three months whatever the data ask."""
+    base = scenario("historical")
+    obs = Observed.from_usbp(observed.load_usbp(), pd.Period("2019-09", "M"))
+    demand = Demand.initial(base, knots_for(pd.Period("2019-08", "M")))
+    target = np.einsum("nm,gm->ngm", obs.by_nat, obs.by_group) / obs.by_nat.sum(axis=0)
+    start = refit(demand, target, obs.by_nat, obs.by_group, obs.months, damping=1.0)
+    sim = target.copy()
+    sim[:, 1, :] *= 0.6
+    sim[:, 0, :] *= 1.2
+    moved = refit(start, sim, obs.by_nat, obs.by_group, obs.months, damping=1.0)
+    lo, hi = moved.bounds()
+    x = moved.to_vector()
+    assert np.all(x >= lo - 1e-9) and np.all(x <= hi + 1e-9)
+    fam = moved.log_rate[:, 1] - start.log_rate[:, 1]
+    assert np.all(fam > 0.1)  # families' demand raised (the raking keeps both margins)
+    B, _ = _design(moved, pd.period_range("2017-09", "2019-09", freq="M"))
+    assert B.shape[1] == x.size
+
+
+def test_free_parameters_are_few() -> None:
+    base = scenario("historical")
+    demand = Demand.initial(base, knots_for(pd.Period("2019-08", "M")))
+    n = demand.n_free + len(P.PARAMETERS)
+    assert n < 60
+    assert demand.n_free == 15 + 4 + 4 * len(STREAMS) + 1
+
+
+def test_parameters_apply_to_their_levers() -> None:
+    base = scenario("historical")
+    s = P.apply(
+        base,
+        {
+            "deterrence.effect": 2.0,
+            "enforcement.surge_ratio": 2.0,
+            "border.processing_lanes": 3000.4,
+        },
+    )
+    assert s.deterrence.effect == 2.0
+    assert s.border.processing_lanes == 3000
+    assert s.enforcement.mexico[1].daily_hazard == pytest.approx(
+        2 * s.enforcement.mexico[0].daily_hazard
+    )
+    back = P.current(s)
+    assert back["enforcement.surge_ratio"] == pytest.approx(2.0)
+
+
+@pytest.mark.slow
+def test_calibrate_end_to_end_resumes_and_writes_a_loadable_fragment(tmp_path: Path) -> None:
+    """Tiny settings: 2 trials, then 3 (resumed: one more), fragment + posterior written."""
+    out = tmp_path / "calibration.toml"
+    store = tmp_path / "study"
+    cmd = [
+        sys.executable, "-m", "sim", "calibrate", str(SCENARIOS / "historical.toml"),
+        "--out", str(out), "--storage", str(store), "--trials", "2", "--scale", "0.02",
+        "--prefit", "1", "--inner", "0", "--jobs", "1", "--through", "2019-03",
+    ]  # fmt: skip
+    first = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert first.returncode == 0, first.stderr
+    assert "free parameters:" in first.stdout and "undetermined" in first.stdout
+    cmd[cmd.index("--trials") + 1] = "3"
+    second = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert second.returncode == 0, second.stderr
+    assert "resuming: 2 trials done, 1 to go" in second.stderr
+    trials = pd.read_csv(store / "trials.csv")
+    assert len(trials) == 3
+    # the fragment loads as a parent and carries no monthly levels
+    child = tmp_path / "child.toml"
+    child.write_text(
+        f'extends = "{out.name}"\nname = "child"\nstart = 2019-01-01\nend = 2019-03-01\n'
+    )
+    s = load_scenario(child)
+    assert s.departures.level == {}
+    assert s.departures.trend and s.departures.shocks
+    draws = load_draws(out.with_suffix(".posterior.csv"))
+    scen = per_replication(s, draws, 3)
+    assert len(scen) == 3 and all(x.departures.trend for x in scen)
+
+
+def test_posterior_file_errors_name_the_file_and_column(tmp_path: Path) -> None:
+    bad = tmp_path / "p.csv"
+    bad.write_text("deterrence.effect\n0.5\n")
+    with pytest.raises(ScenarioError, match="column missing"):
+        load_draws(bad)
+    cols = [p.name for p in P.PARAMETERS]
+    vals = [str(p.low) for p in P.PARAMETERS]
+    vals[0] = "99"
+    bad.write_text(",".join(cols) + "\n" + ",".join(vals) + "\n")
+    with pytest.raises(ScenarioError, match="deterrence.effect"):
+        load_draws(bad)
+
+
+def _posterior(tmp_path: Path) -> Path:
+    base = P.current(scenario("historical"))
+    clipped = {p.name: min(max(base[p.name], p.low), p.high) for p in P.PARAMETERS}
+    rows = [dict(clipped, **{"deterrence.effect": e}) for e in (0.0, 2.0)]
+    path = tmp_path / "draws.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path
+
+
+@pytest.mark.slow
+def test_batch_and_validate_draw_one_posterior_draw_per_replication(tmp_path: Path) -> None:
+    post = _posterior(tmp_path)
+    common = ["--set", "scale=0.02", "--set", "start=2019-04-01", "--set", "end=2019-07-01"]
+    out = tmp_path / "b"
+    r = subprocess.run(
+        [sys.executable, "-m", "sim", "batch", str(SCENARIOS / "historical.toml"), "--reps", "2",
+         "--jobs", "1", "--no-charts", "--quiet", "--posterior", str(post), "--out", str(out), *common],
+        capture_output=True, text=True, cwd=ROOT, timeout=600,
+    )  # fmt: skip
+    assert r.returncode == 0, r.stderr
+    design = pd.read_parquet(out / "design.parquet")
+    assert design["hash"].nunique() == 2  # two draws, two distinct resolved scenarios
+    v = subprocess.run(
+        [sys.executable, "-m", "sim", "validate", str(SCENARIOS / "historical.toml"), "--reps", "2",
+         "--jobs", "1", "--posterior", str(post), "--out", str(tmp_path / "v"), *common],
+        capture_output=True, text=True, cwd=ROOT, timeout=600,
+    )  # fmt: skip
+    assert v.returncode == 0, v.stderr
+    assert "posterior" in v.stdout
+
+
+def test_model_discrepancy_widens_bands_by_the_in_sample_error() -> None:
+    from sim.fitting.discrepancy import residual_sd, with_discrepancy
+
+    terms = pd.DataFrame(
+        {
+            "kind": ["usbp"] * 4,
+            "what": ["mexico", "mexico", "honduras", "honduras"],
+            "period": ["2019-01", "2019-02", "2019-01", "2019-02"],
+            "observed": [100.0, 100.0, 100.0, 100.0],
+            "simulated": [100.0 * np.e**0.2, 100.0 * np.e**-0.2, 100.0, 100.0],
+        }
+    )
+    sd = residual_sd(terms)
+    assert sd["mexico"] == pytest.approx(0.2) and sd["honduras"] == pytest.approx(0.0)
+    sim = pd.DataFrame(
+        {
+            "rep": [0, 1],
+            "month": ["2019-10"] * 2,
+            "series": ["mexico", "honduras"],
+            "value": [1e4, 1e4],
+        }
+    )
+    wide = with_discrepancy(sim, sd, draws=2000)
+    mx = wide[wide["series"] == "mexico"]["value"]
+    assert np.log(mx).std() == pytest.approx(0.2, rel=0.05)  # 2,000 normal draws: 5% is 3 se
+    assert (wide[wide["series"] == "honduras"]["value"] == 1e4).all()

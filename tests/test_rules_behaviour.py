@@ -1,0 +1,330 @@
+"""Behaviour over time, pinned: the deterrence multiplier's exact value (component alone,
+fed a fake `observed`), re-attempt delays, metering intake a day, MPP hearings a day.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+import pytest
+
+from sim.deterrence import PerceivedRisk
+from sim.domain import GROUP_INDEX, NAT_INDEX
+from sim.metering import PortMetering
+from sim.mpp import RemainInMexico
+from sim.recorder import N_CELLS
+from sim.scenario.schema import MPP, Deterrence, Metering
+from tests.rulekit import ORIGIN, context, date_of, flow, party, quiet, run_with, shares
+
+HN_FAM = NAT_INDEX["honduras"] * 3 + GROUP_INDEX["family"]
+REF = 10  # the reference day of the deterrence cases
+
+
+def deterrence(**kw) -> Deterrence:
+    cfg = {
+        "effect": 0.5,
+        "memory_days": 1.0,  # smoothing weight 1: the risk is yesterday's share
+        "delay_days": 0,
+        "reference_date": date_of(REF).isoformat(),
+        "consequences": ["removed", "mpp", "transferred"],
+        "announcements": [],
+    }
+    cfg.update(kw)
+    return Deterrence.model_validate(cfg)
+
+
+def risk_model(share_by_day, days: int = 40, **kw):
+    """PerceivedRisk fed 100 outcomes a day per cell, `share_by_day(day)` of them consequences;
+    returns the component and the days it asked `observed` for."""
+    asked: list[int] = []
+
+    def observed(day: int):
+        asked.append(day)
+        out = np.full(N_CELLS, 100.0)
+        return out, out * share_by_day(day)
+
+    ctx = context(days=days)
+    return PerceivedRisk(deterrence(**kw), ctx.cal, observed), asked
+
+
+def step_share(day: int) -> float:
+    # 0.5 early (before the reference: must not matter), 0.2 at the reference, 0.6 later
+    return 0.5 if day < 5 else 0.2 if day < 12 else 0.6
+
+
+def test_multiplier_is_exactly_one_before_the_reference_date():
+    risk, _ = risk_model(step_share)
+    for day in range(REF):
+        m = risk.update(day)
+        assert (m == 1.0).all(), day
+    assert risk.risk[0] == pytest.approx(0.2)  # the risk is perceived, just not acted on
+
+
+def test_multiplier_formula_after_the_reference_date():
+    risk, _ = risk_model(step_share)
+    ms = [risk.update(day).copy() for day in range(16)]
+    # day 10: reference risk 0.2 (day 9's share): m = 1
+    assert risk.reference == pytest.approx(np.full(N_CELLS, 0.2))
+    assert ms[REF] == pytest.approx(np.ones(N_CELLS))
+    assert ms[12] == pytest.approx(np.ones(N_CELLS))  # still day 11's 0.2
+    # day 13 on: risk 0.6, m = 1 - 0.5 x (0.6 - 0.2) / (1 - 0.2) = 0.75
+    assert ms[13] == pytest.approx(np.full(N_CELLS, 0.75))
+    assert ms[15] == pytest.approx(np.full(N_CELLS, 0.75))
+
+
+def test_lower_risk_raises_departures_and_the_clip_bounds():
+    low, _ = risk_model(lambda d: 0.2 if d < 12 else 0.0)
+    m = [low.update(d).copy() for d in range(14)][13]
+    # m = 1 - 0.5 x (0 - 0.2) / 0.8 = 1.125 (<= 1 + effect)
+    assert m == pytest.approx(np.full(N_CELLS, 1.125))
+    high, _ = risk_model(lambda d: 0.2 if d < 12 else 1.0, effect=2.0)
+    m = [high.update(d).copy() for d in range(14)][13]
+    assert (m == 0.0).all()  # 1 - 2 x 0.8 / 0.8 = -1, clipped to 0
+    top, _ = risk_model(lambda d: 0.9 if d < 12 else 0.0, effect=4.0)
+    m = [top.update(d).copy() for d in range(14)][13]
+    assert m == pytest.approx(np.full(N_CELLS, 5.0))  # 1 + 4 x 0.9 / 0.1 = 37 -> 1 + effect
+
+
+def test_effect_zero_gives_exactly_one():
+    risk, _ = risk_model(step_share, effect=0.0)
+    for day in range(30):
+        assert (risk.update(day) == 1.0).all()
+
+
+def test_news_delay_and_memory_smoothing():
+    risk, asked = risk_model(
+        lambda d: 0.0 if d < 20 else 1.0, days=60, delay_days=14, memory_days=4.0
+    )
+    risks = []
+    for day in range(40):
+        risk.update(day)
+        risks.append(float(risk.risk[0]))
+    # day d reads day d - 1 - delay; nothing before day 15
+    assert asked[0] == 0 and asked[-1] == 39 - 15
+    assert len(asked) == 40 - 15
+    # the switch on day 20 is first read on day 35. Both counts are smoothed with weight
+    # 1/4 from the first reading (day 15, source day 0): after n readings of the switch,
+    # consequences are 100 (1 - 0.75^n) and outcomes 100 (1 - 0.75^(n + 20))
+    assert risks[34] == 0.0
+    for n in (1, 2, 5):
+        assert risks[34 + n] == pytest.approx((1 - 0.75**n) / (1 - 0.75 ** (n + 20)))
+
+
+def test_reference_waits_for_the_warm_up_when_the_run_starts_late():
+    # reference date before the run: the reference is taken at delay + memory = 3 + 5 days
+    risk, _ = risk_model(
+        step_share,
+        reference_date=(ORIGIN - dt.timedelta(days=30)).isoformat(),
+        delay_days=3,
+        memory_days=5.0,
+    )
+    assert risk.ref_day == 8
+    for day in range(8):
+        assert (risk.update(day) == 1.0).all()
+    risk.update(8)
+    assert risk.reference is not None
+
+
+def test_announcement_shifts_risk_from_its_date_and_decays():
+    d0 = 20
+    ann = {
+        "date": date_of(d0).isoformat(),
+        "risk_shift": 0.3,
+        "decay_days": 10.0,
+        "nationalities": ["honduras"],
+        "groups": ["family"],
+    }
+    risk, _ = risk_model(lambda d: 0.2, announcements=[ann])
+    out = {}
+    for day in range(d0 + 11):
+        m = risk.update(day).copy()
+        out[day] = (float(risk.risk[HN_FAM]), float(m[HN_FAM]), float(risk.risk[0]), float(m[0]))
+    assert out[d0 - 1][0] == pytest.approx(0.2)
+    assert out[d0][0] == pytest.approx(0.5)
+    assert out[d0 + 10][0] == pytest.approx(0.2 + 0.3 * math.exp(-1))
+    # m = 1 - 0.5 x 0.3 / 0.8 on the announcement day, for the listed cell only
+    assert out[d0][1] == pytest.approx(1 - 0.5 * 0.3 / 0.8)
+    assert out[d0][2:] == pytest.approx((0.2, 1.0))
+
+
+# ----------------------------------------------------------------------------- re-attempts
+MEAN_DELAY = 10.0
+N_REMOVED = 2000
+
+
+def reattempt_run(probability: float):
+    """2,000 Mexican single adults removed at t = 2.5 (processing takes seconds); removed
+    persons set out again with `probability` after an exponential delay, on a journey too
+    long to come back within the run (so there are no second re-attempts)."""
+    t0 = 2.5
+    s = quiet(
+        shares(1.0, 0.0, 0.0),
+        end="2019-12-31",
+        border={
+            "processing_hours": {
+                "single_adult": 0.001,
+                "family": 0.001,
+                "unaccompanied_child": 0.001,
+            },
+            "processing_lanes": 5000,
+        },
+        journey={
+            "routes": {
+                "mexico": [
+                    {"share": 1.0, "legs": [{"country": "mexico", "mean_days": 3000.0, "cv": 0.0}]}
+                ]
+            },
+            "protection": {},
+        },
+        enforcement={"mexico": []},
+        reattempts={"removed": {"probability": probability, "mean_delay_days": MEAN_DELAY}},
+    )
+    model = run_with(s, [(t0, party(nat="mexico", transited=(), t=t0)) for _ in range(N_REMOVED)])
+    per_day = model.rec.flow_array()[:, _flow("reattempts")].sum(axis=(1, 2, 3))
+    return model, per_day, t0
+
+
+def _flow(metric: str) -> int:
+    from sim.metrics import FLOW_INDEX
+
+    return FLOW_INDEX[metric]
+
+
+def test_no_reattempt_at_probability_zero():
+    model, per_day, _ = reattempt_run(0.0)
+    assert flow(model.rec, "removed") == N_REMOVED
+    assert per_day.sum() == 0
+
+
+def test_reattempt_probability_is_a_binomial_share():
+    """At probability 1/2 the number setting out again is Binomial(2000, 1/2): standard
+    deviation 22.4; a 5-standard-deviation bound is a false alarm once in 1.7 million."""
+    _, per_day, _ = reattempt_run(0.5)
+    sd = math.sqrt(N_REMOVED * 0.25)
+    assert abs(per_day.sum() - N_REMOVED / 2) < 5 * sd, per_day.sum()
+
+
+def test_reattempt_delay_is_exponential_with_the_documented_mean():
+    """Everyone removed at t0 = 2.5 sets out again on day max(floor(t0 + X), 3), X
+    exponential with mean D: E[day] = 3 + sum_{k>=4} exp(-(k - t0) / D). The mean over
+    2,000 persons has a standard error of about D / sqrt(2000); a 5-standard-error bound
+    is a false alarm about once in 1.7 million runs, and a delay 15% off is caught."""
+    model, per_day, t0 = reattempt_run(1.0)
+    assert flow(model.rec, "removed") == N_REMOVED
+    assert per_day.sum() == N_REMOVED  # all within the run (the tail beyond is e^-36)
+    assert per_day[: int(t0) + 1].sum() == 0  # never on the day of removal
+    days = np.arange(len(per_day))
+    mean_day = float((days * per_day).sum() / per_day.sum())
+    q = math.exp(-1.0 / MEAN_DELAY)
+    expected = 3 + math.exp(-(4 - t0) / MEAN_DELAY) / (1 - q)
+    se = MEAN_DELAY / math.sqrt(N_REMOVED)
+    assert abs(mean_day - expected) < 5 * se, (mean_day, expected)
+    assert 5 * se < 0.15 * MEAN_DELAY
+
+
+# ----------------------------------------------------------------------------- metering
+def metering(intake: float, start=ORIGIN):
+    ctx = context(days=30)
+    cfg = Metering(
+        start=start, daily_intake=intake, exempt=[], give_up_days=3650.0, cross_share=0.5
+    )
+    admitted: list[tuple[object, float]] = []
+    port = PortMetering(
+        ctx, cfg, lambda p, t: admitted.append((p, t)), lambda p, t: None, lambda p, t: None
+    )
+    return ctx, port, admitted
+
+
+def test_metering_admits_daily_intake_persons_a_day_fifo():
+    _, port, admitted = metering(intake=3.0)
+    waiting = [party(t=0.5) for _ in range(7)]
+    for p in waiting:
+        port.join(p, 0.5)
+    per_day = []
+    for day in range(1, 5):
+        before = len(admitted)
+        port.tick(day)
+        per_day.append(len(admitted) - before)
+    assert per_day == [3, 3, 1, 0]
+    assert [p for p, _ in admitted] == waiting  # first come, first served
+    assert [t for _, t in admitted] == [1.0] * 3 + [2.0] * 3 + [3.0]
+
+
+def test_metering_intake_counts_persons_and_a_family_is_not_overtaken():
+    _, port, admitted = metering(intake=3.0)
+    order = [party(), party(), party(group="family", size=3), party(), party()]
+    for p in order:
+        port.join(p, 0.5)
+    cumulative = []
+    for day in range(1, 6):
+        port.tick(day)
+        cumulative.append(sum(p.size for p, _ in admitted))
+    assert all(c <= 3 * (k + 1) for k, c in enumerate(cumulative))
+    assert cumulative[-1] == 7
+    assert [p for p, _ in admitted] == order
+    assert cumulative[0] == 2  # the family does not fit on day 1 and nobody jumps it
+
+
+def test_metering_inactive_before_its_start():
+    _, port, _ = metering(intake=3.0, start=date_of(5))
+    assert not port.active(4)
+    assert port.active(5)
+
+
+# ----------------------------------------------------------------------------- MPP hearings
+def mpp(hearings: float, grant: float = 0.0, daily_capacity=None):
+    ctx = context(days=30)
+    cfg = MPP(
+        enrolment=[{"from": ORIGIN, "share": 1.0}],
+        daily_capacity=daily_capacity,
+        nationalities=["honduras"],
+        groups=["single_adult", "family"],
+        hearings_per_day=hearings,
+        give_up_days=3650.0,
+        cross_days=3650.0,
+        grant_share=grant,
+    )
+    home: list[tuple[object, int, float]] = []
+
+    def leave_custody(p, state, t):
+        p.state = state
+
+    remain = RemainInMexico(
+        ctx, cfg, leave_custody, lambda p, t: None, lambda p, s, t: home.append((p, s, t))
+    )
+    return ctx, remain, home
+
+
+@pytest.mark.parametrize(
+    ("grant", "metric"), [(0.0, "mpp_hearing_removed"), (1.0, "mpp_hearing_released")]
+)
+def test_mpp_hears_hearings_per_day_persons_fifo(grant, metric):
+    ctx, remain, home = mpp(hearings=2.0, grant=grant)
+    enrolled = [party() for _ in range(5)]
+    assert all(remain.offer(p, 0.5) for p in enrolled)
+    assert flow(ctx, "mpp_enrolled") == 5
+    for day in range(1, 5):
+        remain.tick(day)
+    assert [flow(ctx, metric, day=d) for d in range(1, 5)] == [2.0, 2.0, 1.0, 0.0]
+    if grant == 0.0:
+        assert [p for p, _, _ in home] == enrolled  # removed in the order they enrolled
+    else:
+        assert home == []
+
+
+def test_mpp_daily_enrolment_limit():
+    ctx, remain, _ = mpp(hearings=100.0, daily_capacity=3.0)
+    got = [remain.offer(party(), 0.5) for _ in range(5)]
+    assert got == [True, True, True, False, False]
+    remain.tick(1)
+    assert remain.offer(party(), 1.5)
+    assert flow(ctx, "mpp_enrolled") == 4
+
+
+def test_mpp_only_listed_nationalities_and_groups():
+    _, remain, _ = mpp(hearings=1.0)
+    assert not remain.offer(party(nat="mexico"), 0.5)
+    assert not remain.offer(party(group="unaccompanied_child"), 0.5)
+    assert remain.offer(party(group="family"), 0.5)
