@@ -23,6 +23,7 @@ and reports any other it finds.
 
 from __future__ import annotations
 
+import fnmatch
 import json
 import os
 import re
@@ -53,6 +54,24 @@ REPLACED_FILES = {
         "metrics.csv",
         "metrics_out_of_sample.csv",
         "monthly.csv",
+        "manifest.json",
+        "charts",
+        "report.html",
+    },
+    # replaced whole by `migsim backtest` / `migsim attribute` (sim/backtest, sim/attribution)
+    "backtest": {
+        MARKER,
+        "backtest.csv",
+        "scores.csv",
+        "calibration_*",
+        "manifest.json",
+        "charts",
+        "report.html",
+    },
+    "attribution": {
+        MARKER,
+        "attribution.csv",
+        "values.csv",
         "manifest.json",
         "charts",
         "report.html",
@@ -189,7 +208,7 @@ def check_output_dir(out: str | Path, kind: str, scenario_files: Iterable[str | 
         raise _refuse(out, f"is a migsim {found} folder, not a {kind} folder")
     allowed = REPLACED_FILES.get(kind)
     if allowed is not None:
-        foreign = [e for e in entries if e not in allowed]
+        foreign = [e for e in entries if not any(fnmatch.fnmatchcase(e, a) for a in allowed)]
         if foreign:
             raise _refuse(
                 out,

@@ -495,3 +495,22 @@ def test_disk_full_during_a_batch_write(
     after = snapshot(work)
     assert {k: after[k] for k in before} == before  # the user's files are untouched
     assert not list((work / "results" / "b" / "runs").glob("*.parquet"))  # nothing half-written
+
+
+@pytest.mark.parametrize("kind", ["backtest", "attribution"])
+def test_backtest_and_attribution_folders_with_a_user_file_are_refused(tmp_path, kind) -> None:
+    """A user's file put inside a migsim backtest or attribution folder is never deleted by
+    replacing the folder: the command refuses before any work."""
+    from sim.ownership import OutputError, check_output_dir, write_marker
+
+    out = tmp_path / kind
+    out.mkdir()
+    write_marker(out, kind)
+    (out / "manifest.json").write_text("{}")
+    if kind == "backtest":
+        (out / "calibration_2019-03").mkdir()
+    check_output_dir(out, kind)  # only what migsim writes there: accepted
+    (out / "thesis.docx").write_text("mine")
+    with pytest.raises(OutputError, match="thesis.docx"):
+        check_output_dir(out, kind)
+    assert (out / "thesis.docx").read_text() == "mine"
