@@ -11,39 +11,18 @@ written.
 
 from __future__ import annotations
 
-import os
-import resource
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from sim.scenario.loader import load_scenario, read_raw
 from sim.scenario.schema import MAX_HORIZON_DAYS, MAX_PERSONS, SEED_LIMIT
-from tests.conftest import ROOT, SCENARIOS
+from tests.bounded import migsim
+from tests.conftest import SCENARIOS
 
 HEAD = 'extends = "baseline.toml"\nname = "bad"\n'
-
-
-def limits() -> None:  # runs in the child before exec
-    resource.setrlimit(resource.RLIMIT_AS, (3 * 1024**3, 3 * 1024**3))
-    resource.setrlimit(resource.RLIMIT_CPU, (120, 120))
-
-
-def migsim(cwd: Path, *args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    """`python -m sim ARGS` from `cwd`, limited to 3 GB of address space and 2 CPU minutes."""
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
-    return subprocess.run(
-        [sys.executable, "-m", "sim", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        preexec_fn=limits,
-    )
 
 
 @pytest.fixture

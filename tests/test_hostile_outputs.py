@@ -14,7 +14,6 @@ from __future__ import annotations
 import errno
 import json
 import os
-import resource
 import shutil
 import subprocess
 import sys
@@ -24,31 +23,16 @@ import pytest
 
 from sim.cli import main
 from sim.ownership import MARKER
-from tests.conftest import ROOT, SCENARIOS
+from tests import bounded
+from tests.conftest import SCENARIOS
 
 TINY = ("--set", "scale=0.02", "--set", "end=2019-01-31", "--no-charts")
-
-
-def limits() -> None:  # in the child, before exec
-    resource.setrlimit(resource.RLIMIT_AS, (2 * 1024**3, 2 * 1024**3))
-    resource.setrlimit(resource.RLIMIT_CPU, (60, 60))
 
 
 def migsim(
     cwd: Path, *args: str, timeout: float = 60, home: Path | None = None
 ) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "MPLBACKEND": "Agg"}
-    if home is not None:
-        env["HOME"] = str(home)
-    return subprocess.run(
-        [sys.executable, "-m", "sim", *args],
-        cwd=cwd,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        preexec_fn=limits,
-    )
+    return bounded.migsim(cwd, *args, timeout=timeout, home=home, memory_gb=2, cpu_seconds=60)
 
 
 def assert_refused(result: subprocess.CompletedProcess[str], *needles: str) -> None:

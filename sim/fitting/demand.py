@@ -76,14 +76,19 @@ def knots_for(last_departure: pd.Period) -> list[pd.Period]:
     return fixed
 
 
-def seasonality(coef: np.ndarray) -> np.ndarray:
-    """Twelve monthly factors (Jan..Dec), mean 1, from harmonic coefficients."""
+def _season_log(coef: np.ndarray) -> np.ndarray:
+    """The harmonics' log factor for each calendar month (Jan..Dec), before normalising."""
     m = np.arange(12)
     log = np.zeros(12)
     for h in range(HARMONICS):
         w = 2 * np.pi * (h + 1) * m / 12
         log += coef[2 * h] * np.cos(w) + coef[2 * h + 1] * np.sin(w)
-    s = np.exp(log)
+    return log
+
+
+def seasonality(coef: np.ndarray) -> np.ndarray:
+    """Twelve monthly factors (Jan..Dec), mean 1, from harmonic coefficients."""
+    s = np.exp(_season_log(coef))
     return s / s.mean()
 
 
@@ -294,13 +299,5 @@ def refit(
     x = sol.x if sol.success else x0c
     out = demand.from_vector(x)
     # the harmonics enter the scenario normalised to mean 1: move that constant into rates
-    s = seasonality(out.season)
-    raw = np.exp(
-        sum(
-            out.season[2 * h] * np.cos(2 * np.pi * (h + 1) * np.arange(12) / 12)
-            + out.season[2 * h + 1] * np.sin(2 * np.pi * (h + 1) * np.arange(12) / 12)
-            for h in range(HARMONICS)
-        )
-    )
-    out.log_rate = out.log_rate + np.log(raw[0] / s[0])
+    out.log_rate = out.log_rate + np.log(np.exp(_season_log(out.season)).mean())
     return out

@@ -90,6 +90,19 @@ def _default_rates() -> dict[str, GroupRates]:
 MAX_TREND_LOG_PER_MONTH = 0.0607738  # ln(1.2) / 3
 
 
+_NATS = ("mexico", "guatemala", "honduras", "el_salvador", "other")
+_GROUPS = ("single_adult", "family", "unaccompanied_child")
+_DEMAND_KEYS = frozenset({"all", *_NATS, *(f"{n}.{g}" for n in _NATS for g in _GROUPS)})
+
+
+def _check_demand_key(key: str) -> None:
+    """Keys of `departures.level` and `departures.trend`: multiplied together per cell."""
+    if key not in _DEMAND_KEYS:
+        raise ValueError(
+            f"unknown key {key!r} (expected 'all', a nationality or 'nationality.group')"
+        )
+
+
 class Shock(Frozen):
     """A documented, dated event that multiplies departures while it lasts."""
 
@@ -165,14 +178,8 @@ class Departures(Frozen):
     @field_validator("trend")
     @classmethod
     def _trend(cls, v: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
-        nats = ("mexico", "guatemala", "honduras", "el_salvador", "other")
-        groups = ("single_adult", "family", "unaccompanied_child")
-        allowed = {"all", *nats, *(f"{n}.{g}" for n in nats for g in groups)}
         for key, knots in v.items():
-            if key not in allowed:
-                raise ValueError(
-                    f"unknown key {key!r} (expected 'all', a nationality or 'nationality.group')"
-                )
+            _check_demand_key(key)
             months = sorted(knots)
             for m in months:
                 if not _MONTH.match(m):
@@ -199,14 +206,8 @@ class Departures(Frozen):
     @field_validator("level")
     @classmethod
     def _months(cls, v: dict[str, dict[str, float]]) -> dict[str, dict[str, float]]:
-        nats = ("mexico", "guatemala", "honduras", "el_salvador", "other")
-        groups = ("single_adult", "family", "unaccompanied_child")
-        allowed = {"all", *nats, *(f"{n}.{g}" for n in nats for g in groups)}
         for nat, months in v.items():
-            if nat not in allowed:
-                raise ValueError(
-                    f"unknown key {nat!r} (expected 'all', a nationality or 'nationality.group')"
-                )
+            _check_demand_key(nat)
             for m, x in months.items():
                 if not _MONTH.match(m):
                     raise ValueError(f"{nat}: month {m!r} is not YYYY-MM")
@@ -738,8 +739,7 @@ class Metering(Frozen):
     @field_validator("exempt")
     @classmethod
     def _cells(cls, v: list[str]) -> list[str]:
-        nats = ("mexico", "guatemala", "honduras", "el_salvador", "other")
-        ok = {f"{n}.{g}" for n in nats for g in ("single_adult", "family")}
+        ok = {f"{n}.{g}" for n in _NATS for g in ("single_adult", "family")}
         for key in v:
             if key not in ok:
                 raise ValueError(f"{key!r} is not 'nationality.group' (single_adult or family)")
