@@ -1,7 +1,7 @@
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
-SCENARIOS := baseline aca_guatemala aca_families_first aca_high_cap all_three_agreements historical_structural
+SCENARIOS := baseline aca_guatemala aca_families_first aca_high_cap all_three_agreements aca_capacity_building aca_capacity_linked historical
 
 .PHONY: run test lint bench clean
 

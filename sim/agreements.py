@@ -3,15 +3,22 @@
 A party is eligible when the agreement is active, its nationality is listed, its group is
 allowed by the phase-in step in force, and it transited the receiving country without
 seeking protection there. Weekly windows start on the agreement's start date; a transfer
-happens only if it keeps the week's total within the cap of the step in force, so a cap is
+happens only if it keeps the week's total within the cap in force that day, so a cap is
 never exceeded. Eligible parties without a slot wait in custody up to `max_wait_days`.
+
+The cap in force is set once a day, at the start of the day, by the step's `cap_rule`
+(`PhaseStep`): a fixed weekly cap, a share of the receiving country's decision capacity,
+or a ceiling on (or a cap shrinking with) its pending cases, read from the receiving
+system before that day's decisions. A day whose rule allows 0 sees no transfer.
 """
 
 from __future__ import annotations
 
+import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from simpy.events import Timeout
 
@@ -24,8 +31,35 @@ from sim.scenario.schema import Agreement
 @dataclass(frozen=True)
 class Step:
     day: int
-    cap: float  # persons per week, already scaled
+    cap: float  # persons per week, already scaled (the most a rule may allow)
     groups: frozenset[int]
+    rule: str = "fixed"
+    capacity_share: float | None = None
+    backlog_ceiling: int | None = None
+
+
+class ReceivingSignal(Protocol):
+    """What a cap rule reads from the receiving country (its state at the start of a day)."""
+
+    pending_cases: int  # at simulation scale
+
+    def capacity_at(self, day: int) -> float: ...  # cases a year, full scale
+
+
+def rule_cap(step: Step, scale: float, apply_share: float, receiving: ReceivingSignal | None,
+             day: int) -> float:  # fmt: skip
+    """The weekly cap (persons, at simulation scale) that `step`'s rule allows on `day`."""
+    full = step.cap / scale  # weekly_cap at full scale
+    if step.rule == "fixed" or receiving is None:
+        return step.cap
+    if step.rule == "capacity_share":
+        per_week = step.capacity_share * receiving.capacity_at(day) / 52.0
+        return min(full, math.floor(per_week / max(apply_share, 1e-9))) * scale
+    pending = receiving.pending_cases / scale
+    if step.rule == "backlog_ceiling":
+        return step.cap if pending < step.backlog_ceiling else 0.0
+    # backlog_shrink
+    return math.floor(full * max(0.0, 1.0 - pending / step.backlog_ceiling)) * scale
 
 
 class AgreementDesk:
@@ -47,9 +81,16 @@ class AgreementDesk:
                 cal.day(s.from_),
                 s.weekly_cap * ctx.scale,
                 frozenset(GROUP_INDEX[g] for g in s.groups),
+                s.cap_rule,
+                s.capacity_share,
+                s.backlog_ceiling,
             )
             for s in cfg.phase_in
         ]
+        # set by the model once the receiving system exists (a read-only signal)
+        self.receiving: ReceivingSignal | None = None
+        self.apply_share = 1.0
+        self.cap_day, self.cap = -1, 0.0
         self.nats = frozenset(NAT_INDEX[n] for n in cfg.eligible_nationalities)
         self.bit = COUNTRY_BIT[cfg.receiving_country]
         self.receiving_country = cfg.receiving_country
@@ -83,9 +124,22 @@ class AgreementDesk:
         if week != self.week:
             self.week, self.used = week, 0.0
 
+    def cap_on(self, day: int) -> float:
+        """The weekly cap in force on `day` (persons at simulation scale), fixed at the first
+        call of the day (the desk's tick, at the start of the day)."""
+        if day != self.cap_day:
+            step = self.step_at(day)
+            active = step is not None and self.start_day <= day < self.end_day
+            self.cap_day = day
+            self.cap = (
+                rule_cap(step, self.ctx.scale, self.apply_share, self.receiving, day)
+                if active
+                else 0.0
+            )
+        return self.cap
+
     def _fits(self, party: Party, day: int) -> bool:
-        step = self.step_at(day)
-        return step is not None and self.used + party.size <= step.cap + 1e-9
+        return self.used + party.size <= self.cap_on(day) + 1e-9
 
     def consider(self, party: Party, now: float) -> bool:
         """Is the processed party eligible and referred for transfer under this agreement?"""
@@ -124,7 +178,9 @@ class AgreementDesk:
             self._fallback(party, self, self.ctx.env.now)
 
     def tick(self, day: int) -> None:
-        """Start of day: new week, new step or end date; serve the waiting list first-fit."""
+        """Start of day: the day's cap, new week, new step or end date; serve the waiting
+        list first-fit."""
+        self.cap_on(day)
         if not self.waiting:
             return
         now = float(day)

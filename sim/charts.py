@@ -396,9 +396,11 @@ def _transfers_chart(result: RunResult) -> Figure:
     hi = max(w[2] for w in windows) + dt.timedelta(days=3)
     fig, axes, markers = _timeline_figure(result, title, lo, hi, len(windows), 3.6)
     transferred = result.daily[result.daily["metric"] == "transferred"]
+    caps = result.daily[result.daily["metric"] == "transfer_cap"]
     for ax, (agr, start, end) in zip(axes, windows, strict=True):
         rows = transferred[transferred["agreement"] == agr.name]
-        _transfer_panel(ax, agr, _daily_wide(rows, "group", start, end))
+        cap = caps[caps["agreement"] == agr.name].set_index("date")["value"]
+        _transfer_panel(ax, agr, _daily_wide(rows, "group", start, end), cap)
         _draw_markers(ax, markers)
         _style(ax, "Persons per week")
     # ticks on every other cap window of the first agreement, so weeks can be read off
@@ -410,13 +412,15 @@ def _transfers_chart(result: RunResult) -> Figure:
         fig,
         result,
         "Weeks are counted from each agreement's start date, as its cap is; "
-        "a narrower bar is a partial week. The cap line follows the phase-in step in force.",
+        "a narrower bar is a partial week. The cap line is the cap in force each day "
+        "(under a cap rule, what it allowed).",
     )
     return fig
 
 
-def _transfer_panel(ax: Axes, agr: Agreement, daily: pd.DataFrame) -> None:
-    """Weekly transfers by group in the agreement's own 7-day windows, and its cap steps."""
+def _transfer_panel(ax: Axes, agr: Agreement, daily: pd.DataFrame, cap: pd.Series) -> None:
+    """Weekly transfers by group in the agreement's own 7-day windows, and the weekly cap in
+    force each day (`cap`, the run's `transfer_cap`: exact under any cap rule)."""
     origin = pd.Timestamp(agr.start)
     first, end = daily.index[0], daily.index[-1] + pd.Timedelta(days=1)
     weekly = daily.groupby((daily.index - origin).days // 7).sum()
@@ -433,10 +437,12 @@ def _transfer_panel(ax: Axes, agr: Agreement, daily: pd.DataFrame) -> None:
         _stacked_bars(ax, weekly, widths, GROUP_COLOR, GROUP_LABEL)
     else:
         ax.text(0.5, 0.5, "no transfers", transform=ax.transAxes, ha="center", color="#555555")
-    steps = [p for p in agr.phase_in if pd.Timestamp(p.from_) < end]
-    if steps:
-        xs = [max(pd.Timestamp(p.from_), first) for p in steps] + [end]
-        ys = [p.weekly_cap for p in steps] + [steps[-1].weekly_cap]
+    cap = cap.copy()
+    cap.index = pd.DatetimeIndex(cap.index)
+    cap = cap[(cap.index >= first) & (cap.index < end)].dropna()
+    if len(cap):
+        xs = [*cap.index, end]
+        ys = [*cap.to_numpy(), cap.iloc[-1]]
         ax.step(
             xs,
             ys,
@@ -444,9 +450,9 @@ def _transfer_panel(ax: Axes, agr: Agreement, daily: pd.DataFrame) -> None:
             color="black",
             lw=1.8,
             zorder=5,
-            label="Weekly cap (step in force)",
+            label="Weekly cap in force",
         )
-    top = max([1.0, *(p.weekly_cap for p in steps), *weekly.sum(axis=1)])
+    top = max([1.0, *cap.to_numpy(), *weekly.sum(axis=1)])
     ax.set_ylim(0, top * 1.25)
     countries = ", ".join(NAT_LABEL[n] for n in agr.eligible_nationalities)
     ax.set_title(

@@ -10,9 +10,18 @@ announcements add a decaying shift. From `reference_date` on, departures are mul
 where risk_ref is the risk on the reference date; before it m = 1, and effect = 0 gives
 m = 1 exactly, so departures are then independent of any consequence.
 
-The daily counts of outcomes and consequences are not kept here: they are the recorder's
-flows (`processed` + `stopped_in_mexico`, and `consequences`), read once a day through
-`observed`, so the border's hot path does not update numpy arrays one party at a time.
+That level response is immediate and bounded. Networks add a slow, integrated one
+(momentum): for the `momentum_nationalities`, once perceived risk has warmed up
+(`delay_days + memory_days` after the first simulated day), the log of a momentum factor M
+changes each day by
+
+    d log M = momentum_rate / 30 x (threshold[group] - risk)
+
+so while word is that the journey ends in release (risk below the group's threshold)
+departures grow month after month, and a lasting rise in consequences (MPP, removals, stops
+in Mexico) turns growth into decline. M stays within [1 / momentum_bound, momentum_bound];
+the departure multiplier is m x M (M acts before the reference date too: it carries the
+surge that led up to it). `momentum_rate = 0` gives M = 1 exactly.
 """
 
 from __future__ import annotations
@@ -22,7 +31,7 @@ from collections.abc import Callable
 import numpy as np
 
 from sim.calendar import SimCalendar
-from sim.domain import GROUP_INDEX, NAT_INDEX
+from sim.domain import GROUP_INDEX, GROUPS, NAT_INDEX, NATIONALITIES
 from sim.recorder import N_CELLS
 from sim.scenario.schema import Deterrence
 
@@ -48,6 +57,15 @@ class PerceivedRisk:
         self.reference: np.ndarray | None = None
         self.risk = np.zeros(N_CELLS)
         self.multiplier = np.ones(N_CELLS)
+        self.momentum_rate = cfg.momentum_rate / 30.0
+        self.warm_day = cfg.delay_days + int(cfg.memory_days)
+        thresholds = np.array([getattr(cfg.momentum_threshold, g) for g in GROUPS])
+        self.threshold = np.tile(thresholds, len(NATIONALITIES))
+        self.momentum_cells = np.zeros(N_CELLS, dtype=bool)
+        for n in cfg.momentum_nationalities:
+            self.momentum_cells[NAT_INDEX[n] * 3 : NAT_INDEX[n] * 3 + 3] = True
+        self.log_bound = float(np.log(cfg.momentum_bound))
+        self.log_momentum = np.zeros(N_CELLS)
         self.shift = np.zeros((cal.days, N_CELLS))
         days = np.arange(cal.days)
         for a in cfg.announcements:
@@ -68,12 +86,26 @@ class PerceivedRisk:
         with np.errstate(invalid="ignore", divide="ignore"):
             base = np.where(self._den > 0, self._num / np.where(self._den > 0, self._den, 1.0), 0.0)
         self.risk = np.clip(base + self.shift[day], 0.0, 1.0)
+        momentum = self._momentum(day)
         if day < self.ref_day or self.effect == 0.0:
-            self.multiplier = np.ones(N_CELLS)
+            self.multiplier = momentum
             return self.multiplier
         if self.reference is None:
             self.reference = self.risk.copy()
         denom = np.maximum(1.0 - self.reference, 0.05)
         m = 1.0 - self.effect * (self.risk - self.reference) / denom
-        self.multiplier = np.clip(m, 0.0, 1.0 + self.effect)
+        self.multiplier = np.clip(m, 0.0, 1.0 + self.effect) * momentum
         return self.multiplier
+
+    def _momentum(self, day: int) -> np.ndarray:
+        """The network momentum factor per cell after today's step (1 where inactive)."""
+        if self.momentum_rate == 0.0:
+            return np.ones(N_CELLS)
+        if day >= self.warm_day:
+            step = self.momentum_rate * (self.threshold - self.risk)
+            self.log_momentum = np.clip(
+                self.log_momentum + np.where(self.momentum_cells, step, 0.0),
+                -self.log_bound,
+                self.log_bound,
+            )
+        return np.exp(self.log_momentum)

@@ -56,6 +56,7 @@ FLOWS: dict[str, str] = {
     "home_from_abroad": "transferees going home from the receiving country (per agreement)",
     "retry_from_abroad": "transferees setting out for the US again from the receiving country (per agreement)",
     "asylum_decided": "persons whose asylum case was decided in the receiving country (per agreement)",
+    "asylum_wait_days": "person-days waited from application to decision by the persons decided that day (per agreement)",
     "consequences": "processed persons who met a consequence counted by deterrence",
     "queue_wait_days": "person-days waited for processing, by the day processing started",
     "custody_days": "person-days in custody, by the day custody ended",
@@ -68,11 +69,20 @@ STOCKS: dict[str, str] = {
     "awaiting_transfer": "persons in custody waiting for a transfer slot (per agreement)",
     "asylum_backlog": "transferees' asylum cases pending in the receiving country, persons (per agreement)",
     "asylum_backlog_cases": "transferees' asylum cases pending in the receiving country, cases = parties (per agreement)",
+    "asylum_backlog_over_180d": "transferees pending in the receiving country's asylum queue for more than 180 days, persons (per agreement)",
+    "asylum_backlog_over_365d": "transferees pending in the receiving country's asylum queue for more than 365 days, persons (per agreement)",
 }
 
-INDICATORS: dict[str, str] = {
+CELL_INDICATORS: dict[str, str] = {
     "deterrence_multiplier": "departure multiplier from deterrence (1 = no effect), per nationality x group",
     "perceived_risk": "perceived share of arrivals meeting a consequence, per nationality x group",
 }
+AGREEMENT_INDICATORS: dict[str, str] = {
+    "transfer_cap": "weekly cap in force that day, persons a week (per agreement; set by its phase-in step's cap_rule)",
+    "asylum_capacity": "the receiving country's decision capacity that day, cases a year (per agreement)",
+    "asylum_expected_wait_days": "the wait a new applicant faces in the receiving country: pending cases / decisions a day (per agreement)",
+    "asylum_median_wait_days": "median wait of the agreement's applicants so far: decided ones their wait, pending ones their age plus their FIFO position at that day's capacity (per agreement)",
+}
+INDICATORS: dict[str, str] = {**CELL_INDICATORS, **AGREEMENT_INDICATORS}
 
 FLOW_INDEX = {m: i for i, m in enumerate(FLOWS)}

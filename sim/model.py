@@ -28,7 +28,6 @@ the straightforward way, one SimPy process per person.
 
 from __future__ import annotations
 
-import datetime as dt
 import gc
 import time
 from collections import defaultdict
@@ -50,6 +49,7 @@ from sim.dispositions import DETAIN, RELEASE, REMOVE, DispositionRule
 from sim.domain import FAMILY, GROUPS, NAT_INDEX, NATIONALITIES, STATE_INDEX, UAC
 from sim.journey import ARRIVE, PROTECTION, STOPPED, DayBuckets, JourneyPlanner
 from sim.metering import PortMetering
+from sim.metrics import AGREEMENT_INDICATORS
 from sim.mpp import RemainInMexico
 from sim.party import Party
 from sim.receiving import ReceivingSystem
@@ -95,7 +95,7 @@ class Model:
 
     def __init__(self, scenario: Scenario, replication: int = 0) -> None:
         self.scenario = sc = scenario
-        origin = scenario.start - dt.timedelta(days=scenario.warmup_days)
+        origin = scenario.origin
         self.cal = cal = SimCalendar(origin, scenario.start, scenario.end)
         self.env = simpy.Environment()
         agreements = [a.name for a in sc.agreements]
@@ -137,6 +137,9 @@ class Model:
             for c, cfg in sc.receiving.items()
             if any(d.receiving_country == c for d in self.desks)
         }
+        for desk in self.desks:  # the cap rules read the receiving system's state
+            desk.receiving = self.receiving[desk.receiving_country]
+            desk.apply_share = sc.receiving[desk.receiving_country].apply_share
         self.mpp = RemainInMexico(ctx, sc.mpp, self.custody.leave, self._cross, self._went_home)
         self.metering_exempt = np.zeros(N_CELLS, dtype=bool)
         for key in sc.metering.exempt:
@@ -225,8 +228,24 @@ class Model:
         for system in self.receiving.values():
             extra[2] += np.asarray(system.backlog).T
             extra[3] += np.asarray(system.backlog_cases).T
+            if system.queue:
+                extra[4:6] += system.backlog_older_than(day, rec.n_agr)
         indicators = np.stack([self.risk.multiplier, self.risk.risk])
-        rec.snapshot(day, extra, indicators)
+        per_agreement = None
+        if self.desks:
+            per_agreement = np.full((len(AGREEMENT_INDICATORS), rec.n_agr), np.nan)
+            scale = self.scenario.scale
+            for desk in self.desks:
+                if day < desk.start_day:
+                    continue  # undefined before the agreement: NaN
+                system = self.receiving[desk.receiving_country]
+                per_agreement[:, desk.index] = (
+                    desk.cap_on(day) / scale,
+                    system.capacity_at(day),
+                    system.expected_wait_days(),
+                    system.median_wait_days(day, desk.index),
+                )
+        rec.snapshot(day, extra, indicators, per_agreement)
 
     # ------------------------------------------------------------------ departures
     def _draw_parties(self, counts: np.ndarray, day: int, gen: np.random.Generator):

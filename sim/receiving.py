@@ -1,14 +1,23 @@
 """The receiving country: transferees decide within about 72 hours, and asylum cases queue.
 
-The asylum system decides `asylum_cases_per_year` cases (a family is one case) in FIFO
-order behind the pre-existing backlog, so its backlog is an output of the transfers.
+The asylum system decides cases (a family is one case) in FIFO order behind the
+pre-existing backlog (`initial_backlog` cases, counted on `backlog_date`: no decision is
+made before that date), at a capacity that may change over time: a dated schedule plus what
+funded capacity building adds (`ReceivingCountry.cases_per_year`). Its backlog, the age of
+the pending cases and the waits are outputs of the transfers.
+
+Who applies may depend on the queue: the apply share is `apply_share x (reference_wait /
+W) ^ apply_wait_elasticity`, W the expected wait (pending cases / decisions a day) on the
+day the transferee decides, capped so that apply + retry <= 1 (the rest go home).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 from collections import deque
 from collections.abc import Callable
 
+import numpy as np
 from simpy.events import Timeout
 
 from sim.context import Context
@@ -18,6 +27,13 @@ from sim.scenario.schema import ReceivingCountry
 
 ASYLUM_ABROAD = STATE_INDEX["asylum_abroad"]
 HOME_FROM_ABROAD = STATE_INDEX["home_after_transfer"]
+#: age bins of the backlog, days since the application (the age profile's thresholds)
+AGE_BINS = (180, 365)
+
+
+def capacity_by_day(cfg: ReceivingCountry, origin: dt.date, days: int) -> np.ndarray:
+    """Decision capacity (cases a year, full scale) on each simulated day."""
+    return np.array([cfg.cases_per_year(origin + dt.timedelta(days=d)) for d in range(days)])
 
 
 class ReceivingSystem:
@@ -32,22 +48,42 @@ class ReceivingSystem:
     ) -> None:
         self.ctx, self.country, self.cfg = ctx, country, cfg
         self.rs = ctx.rng(f"receiving:{country}")
-        self.daily_cases = cfg.asylum_cases_per_year * ctx.scale / 365.0
+        self.capacity = capacity_by_day(cfg, ctx.cal.origin, ctx.cal.days)
+        self.opens = ctx.cal.day(cfg.backlog_date)  # no decision before the backlog's date
+        self.daily_cases = self.capacity[0] * ctx.scale / 365.0
         self.credit = 0.0
         self.preexisting = int(round(cfg.initial_backlog * ctx.scale))
-        self.queue: deque[tuple[Party, int]] = deque()
+        self.queue: deque[tuple[Party, int, int]] = deque()  # (party, agreement, day applied)
         self.backlog = [[0] * 15 for _ in range(n_agreements + 1)]  # persons
         self.backlog_cases = [[0] * 15 for _ in range(n_agreements + 1)]  # parties (cases)
+        self.waits: list[list[int]] = [[] for _ in range(n_agreements + 1)]  # decided, days
         self._went_home, self._retry = went_home, retry_from_abroad
         rec = ctx.rec
         self._applied = rec.index("applied_abroad")
         self._home = rec.index("home_from_abroad")
         self._retry_m = rec.index("retry_from_abroad")
         self._decided = rec.index("asylum_decided")
+        self._waited = rec.index("asylum_wait_days")
+
+    def capacity_at(self, day: int) -> float:
+        """Decision capacity on `day`, cases a year at full scale."""
+        return float(self.capacity[day])
 
     def receive(self, party: Party, agreement: int) -> None:
         ev = Timeout(self.ctx.env, self.cfg.decision_hours / 24.0, (party, agreement))
         ev.callbacks.append(self._decide)
+
+    def expected_wait_days(self) -> float:
+        """The wait a new applicant faces: pending cases / decisions a day (FIFO)."""
+        return self.pending_cases / max(self.daily_cases, 1e-12)
+
+    def apply_share(self) -> float:
+        cfg = self.cfg
+        if cfg.apply_wait_elasticity == 0.0:
+            return cfg.apply_share
+        wait = max(self.expected_wait_days(), 1.0)
+        share = cfg.apply_share * (cfg.reference_wait_days / wait) ** cfg.apply_wait_elasticity
+        return min(share, 1.0 - cfg.retry_share)
 
     def _decide(self, ev: Timeout) -> None:
         party, agr = ev._value
@@ -55,13 +91,14 @@ class ReceivingSystem:
         day = int(now)
         u = self.rs.uniform()
         rec = self.ctx.rec
-        if u < self.cfg.apply_share:
+        apply = self.apply_share()
+        if u < apply:
             rec.add(day, self._applied, party.cell, party.size, agr)
             self.ctx.move(party, ASYLUM_ABROAD)
-            self.queue.append((party, agr))
+            self.queue.append((party, agr, day))
             self.backlog[agr][party.cell] += party.size
             self.backlog_cases[agr][party.cell] += 1
-        elif u < self.cfg.apply_share + self.cfg.retry_share:
+        elif u < apply + self.cfg.retry_share:
             rec.add(day, self._retry_m, party.cell, party.size, agr)
             delay = self.rs.exponential() * self.cfg.retry_delay_days
             self._retry(party, now + delay)
@@ -75,6 +112,9 @@ class ReceivingSystem:
         return self.preexisting + len(self.queue)
 
     def tick(self, day: int) -> None:
+        self.daily_cases = self.capacity[day] * self.ctx.scale / 365.0
+        if day < self.opens:
+            return
         self.credit += self.daily_cases
         rec = self.ctx.rec
         while self.credit >= 1.0 and (self.preexisting or self.queue):
@@ -82,9 +122,35 @@ class ReceivingSystem:
             if self.preexisting:
                 self.preexisting -= 1
                 continue
-            party, agr = self.queue.popleft()
+            party, agr, applied = self.queue.popleft()
             self.backlog[agr][party.cell] -= party.size
             self.backlog_cases[agr][party.cell] -= 1
             rec.add(day, self._decided, party.cell, party.size, agr)
+            rec.add(day, self._waited, party.cell, party.size * (day - applied), agr)
+            self.waits[agr].append(day - applied)
         if not (self.preexisting or self.queue):
             self.credit = min(self.credit, 1.0)
+
+    def backlog_older_than(self, day: int, n_agreements: int) -> np.ndarray:
+        """Persons pending longer than each of `AGE_BINS` days: [bin, cell, agreement]."""
+        out = np.zeros((len(AGE_BINS), 15, n_agreements))
+        for party, agr, applied in self.queue:  # FIFO: oldest first
+            age = day - applied
+            if age <= AGE_BINS[0]:
+                break
+            for b, limit in enumerate(AGE_BINS):
+                if age > limit:
+                    out[b, party.cell, agr] += party.size
+        return out
+
+    def median_wait_days(self, day: int, agreement: int) -> float:
+        """Median wait of this agreement's applicants so far: decided cases count their
+        wait, pending ones their age plus their FIFO position at today's capacity."""
+        waits = list(self.waits[agreement])
+        rate = max(self.daily_cases, 1e-12)
+        position = self.preexisting
+        for _party, agr, applied in self.queue:
+            position += 1
+            if agr == agreement:
+                waits.append(day - applied + position / rate)
+        return float(np.median(waits)) if waits else float("nan")

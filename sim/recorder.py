@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from sim.domain import GROUPS, NATIONALITIES, STATES
-from sim.metrics import FLOW_INDEX, FLOWS, INDICATORS
+from sim.metrics import AGREEMENT_INDICATORS, CELL_INDICATORS, FLOW_INDEX, FLOWS
 
 N_CELLS = len(NATIONALITIES) * len(GROUPS)
 N_FLOWS = len(FLOWS)
@@ -36,9 +36,13 @@ class Recorder:
             "awaiting_transfer",
             "asylum_backlog",
             "asylum_backlog_cases",
+            "asylum_backlog_over_180d",
+            "asylum_backlog_over_365d",
         ]
         self.extra_snap = np.zeros((days, len(self.extra_names), N_CELLS, self.n_agr))
-        self.indicators = np.full((days, len(INDICATORS), N_CELLS), np.nan)
+        self.indicators = np.full((days, len(CELL_INDICATORS), N_CELLS), np.nan)
+        # per agreement, already in full-scale units: [day, indicator, agreement]
+        self.agreement_indicators = np.full((days, len(AGREEMENT_INDICATORS), self.n_agr), np.nan)
 
     # -- hot path -----------------------------------------------------------------------
     def index(self, metric: str) -> int:
@@ -90,12 +94,20 @@ class Recorder:
             led[i] += int(into[i] - out[i])
 
     # -- end of day -----------------------------------------------------------------------
-    def snapshot(self, day: int, extra: np.ndarray, indicators: np.ndarray | None) -> None:
+    def snapshot(
+        self,
+        day: int,
+        extra: np.ndarray,
+        indicators: np.ndarray | None,
+        agreement_indicators: np.ndarray | None = None,
+    ) -> None:
         if 0 <= day < self.days:
             self.state_snap[day] = np.asarray(self.ledger, dtype=float).reshape(N_STATES, N_CELLS)
             self.extra_snap[day] = extra
             if indicators is not None:
                 self.indicators[day] = indicators
+            if agreement_indicators is not None:
+                self.agreement_indicators[day] = agreement_indicators
 
     # -- results --------------------------------------------------------------------------
     def flow_array(self) -> np.ndarray:
@@ -128,13 +140,27 @@ class Recorder:
             _tidy(
                 d,
                 self.indicators[sl].reshape(
-                    -1, len(INDICATORS), len(NATIONALITIES), len(GROUPS), 1
+                    -1, len(CELL_INDICATORS), len(NATIONALITIES), len(GROUPS), 1
                 ),
-                list(INDICATORS),
+                list(CELL_INDICATORS),
                 agreements=[""],
                 keep_nan_free_only=True,
             ),
         ]
+        if self.n_agr > 1:
+            arr = self.agreement_indicators[sl, :, 1:].reshape(
+                -1, len(AGREEMENT_INDICATORS), 1, 1, self.n_agr - 1
+            )
+            parts.append(
+                _tidy(
+                    d,
+                    arr,
+                    list(AGREEMENT_INDICATORS),
+                    agreements=self.agreements[1:],
+                    keep_defined=True,  # NaN where undefined (before the start, no applicant)
+                    cells=False,
+                )
+            )
         frame = pd.concat(parts, ignore_index=True)
         for col in ("metric", "nationality", "group", "agreement"):
             frame[col] = frame[col].astype("category")
@@ -147,16 +173,24 @@ def _tidy(
     metrics: list[str],
     agreements: list[str] | None = None,
     keep_nan_free_only: bool = False,
+    cells: bool = True,
+    keep_defined: bool = False,
 ) -> pd.DataFrame:
     """[day, metric, nat, group, agr] -> long rows, dropping series that are zero throughout.
 
     The per-agreement "" column is dropped for per-agreement stocks when all zero, like any
-    other series.
+    other series. `cells=False`: a series per agreement only (nationality and group "");
+    `keep_defined`: keep a series with any value (its undefined days stay NaN).
     """
     days = arr.shape[0]
     agreements = agreements if agreements is not None else [""]
     flat = arr.reshape(days, -1)
-    keep = ~np.isnan(flat).any(axis=0) if keep_nan_free_only else (flat != 0).any(axis=0)
+    if keep_defined:  # series with any value, NaN on the days it is undefined
+        keep = ~np.isnan(flat).all(axis=0)
+    elif keep_nan_free_only:
+        keep = ~np.isnan(flat).any(axis=0)
+    else:
+        keep = (flat != 0).any(axis=0)
     cols = np.flatnonzero(keep)
     m_i, n_i, g_i, a_i = np.unravel_index(cols, arr.shape[1:])
     k = len(cols)
@@ -164,8 +198,10 @@ def _tidy(
         {
             "date": np.repeat(dates.values, k),
             "metric": np.tile(np.asarray(metrics, dtype=object)[m_i], days),
-            "nationality": np.tile(np.asarray(NATIONALITIES, dtype=object)[n_i], days),
-            "group": np.tile(np.asarray(GROUPS, dtype=object)[g_i], days),
+            "nationality": np.tile(
+                np.asarray(NATIONALITIES if cells else [""], dtype=object)[n_i], days
+            ),
+            "group": np.tile(np.asarray(GROUPS if cells else [""], dtype=object)[g_i], days),
             "agreement": np.tile(np.asarray(agreements, dtype=object)[a_i], days),
             "value": flat[:, cols].reshape(-1),
         }

@@ -18,10 +18,11 @@ from functools import cached_property
 from importlib import metadata
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from sim.calendar import SimCalendar
-from sim.metrics import FLOW_INDEX
+from sim.metrics import AGREEMENT_INDICATORS, FLOW_INDEX
 from sim.ownership import (
     check_output_dir,
     clean_leftovers,
@@ -59,6 +60,17 @@ _SUMMED = (
     "custody_exits_over_72h",
 )
 _PEAKS = ("in_custody", "custody_over_72h", "mpp_waiting", "metering_waitlist", "awaiting_transfer")
+
+
+#: per-agreement stocks and indicators reported at the end of the run in `summary.csv`
+_AGREEMENT_END = (
+    "asylum_backlog",
+    "asylum_backlog_over_180d",
+    "asylum_backlog_over_365d",
+    "asylum_capacity",
+    "asylum_expected_wait_days",
+    "asylum_median_wait_days",
+)
 
 
 @dataclass
@@ -101,9 +113,17 @@ class RunResult:
         for m in _SUMMED:
             rows.append((m, "", float(totals.get(m, 0.0))))
         for agr in self.recorder.agreements[1:]:
-            for m in ("transferred", "transfer_fallback", "applied_abroad"):
+            for m in ("transferred", "transfer_fallback", "applied_abroad", "asylum_decided"):
                 v = d[(d["metric"] == m) & (d["agreement"] == agr)]["value"].sum()
                 rows.append((m, agr, float(v)))
+            for m in _AGREEMENT_END:  # the receiving system on the last reported day
+                s = d[(d["metric"] == m) & (d["agreement"] == agr)]
+                s = s.groupby("date", observed=True)["value"].sum(min_count=1)
+                if not len(s) and m in AGREEMENT_INDICATORS:
+                    continue  # never defined in the run
+                value = float(s.iloc[-1]) if len(s) else 0.0  # a stock with no row: none
+                if np.isfinite(value):  # an undefined indicator (no applicant yet): no row
+                    rows.append((f"{m}_end", agr, value))
         for m in _PEAKS:
             s = d[d["metric"] == m].groupby("date", observed=True)["value"].sum()
             rows.append((f"peak_{m}", "", float(s.max()) if len(s) else 0.0))

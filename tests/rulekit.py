@@ -125,6 +125,7 @@ QUIET = {
             "retry_delay_days": 30.0,
             "asylum_cases_per_year": 150.0,
             "initial_backlog": 0,
+            "backlog_date": ORIGIN.isoformat(),
         }
         for c in ("guatemala", "honduras", "el_salvador")
     },

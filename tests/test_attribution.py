@@ -3,6 +3,7 @@ the attribution's invariants with a cheap fake run, bad input, and one tiny real
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
 
@@ -62,6 +63,8 @@ def test_each_player_switches_off_its_mechanism():
     s = scenario("historical")
     off = pl.switch_off(s, {p.name for p in pl.PLAYERS})
     assert off.deterrence.effect == 0
+    assert off.deterrence.momentum_nationalities == []
+    assert off.origin == s.origin  # the momentum's start is kept: runs stay paired
     assert off.mpp.enrolment == []
     assert off.enforcement.mexico == s.enforcement.mexico[:1]
     assert off.transit_bar.start is None and off.metering.start is None
@@ -71,6 +74,13 @@ def test_each_player_switches_off_its_mechanism():
     # nothing else changes
     assert off.mpp.hearings_per_day == s.mpp.hearings_per_day
     assert pl.switch_off(s, ()) is s
+
+
+def test_deterrence_and_momentum_are_separate_players():
+    s = pl.switch_off(scenario("historical"), {"momentum"})
+    assert s.deterrence.momentum_nationalities == [] and s.deterrence.effect > 0
+    why = pl.inactive(s, dt.date(2019, 10, 1))
+    assert "momentum" in why and "deterrence" not in why
 
 
 def test_agreements_are_inactive_in_a_may_to_september_window():

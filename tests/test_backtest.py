@@ -143,6 +143,40 @@ def test_backtest_never_reads_past_its_origin(tmp_path, monkeypatch):
     assert (a["model_lo90"] < a["model_hi90"]).all()
 
 
+def test_backtest_calibration_starts_from_nothing_fitted(tmp_path, monkeypatch):
+    """The shipped scenario extends a calibration that saw every month up to Sep 2019: the
+    backtest must not start from it. Two bases that differ only in fitted values give the
+    calibration the same starting scenario."""
+    from sim.fitting import parameters as P
+    from sim.scenario.loader import load_scenario
+
+    seen = []
+
+    def spy(base, observed, **kw):  # noqa: ANN001
+        seen.append(base)
+        return fake_calibrate(base, observed, **bt._accepted(fake_calibrate, kw))
+
+    monkeypatch.setattr(sim.fitting, "calibrate", spy)
+    monkeypatch.setattr(sim.fitting, "monthly", fake_monthly)
+    hist = load_scenario(HISTORICAL)
+    other = P.apply(hist, {"deterrence.effect": 3.9, "deterrence.momentum_rate": 0.1})
+    other = other.model_copy(
+        update={"departures": other.departures.model_copy(update={"trend": {}})}
+    )
+    for base in (hist, other):
+        bt.run_origin(
+            base, bt.truncate(sim.observed.load_usbp(), pd.Period("2019-03", "M")),
+            pd.Period("2019-03", "M"), 2,
+            trials=1, reps=1, cal_reps=1, scale=0.02,
+        )  # fmt: skip
+    assert seen[0] == seen[1]
+    start = P.current(seen[0])
+    for p in P.PARAMETERS:
+        assert start[p.name] == pytest.approx(P.prior_centre(p), rel=1e-6), p.name
+    assert seen[0].departures.trend == {} and seen[0].departures.level == {}
+    assert seen[0].calibration is None
+
+
 def test_truncate_keeps_only_months_up_to_the_origin():
     usbp = sim.observed.load_usbp()
     t = bt.truncate(usbp.reset_index(), pd.Period("2019-03", "M"))

@@ -75,7 +75,9 @@ def test_summary_bands_and_per_agreement_rows(folder):
     assert list(s.columns) == [
         "point", "metric", "agreement", "date", "n", "mean", "median", "q05", "q95"
     ]  # fmt: skip
-    assert (s["n"] == 3).all()
+    # the median wait is undefined until someone applies: fewer replications may hold it
+    waits = s["metric"] == "asylum_median_wait_days"
+    assert (s.loc[~waits, "n"] == 3).all() and s.loc[waits, "n"].between(1, 3).all()
     assert (s["q05"] <= s["median"] + 1e-9).all() and (s["median"] <= s["q95"] + 1e-9).all()
     aca = s[(s["point"] == "aca_guatemala") & (s["metric"] == "transferred")]
     assert set(aca["agreement"]) == {"", "guatemala"}  # the total and the agreement's own row

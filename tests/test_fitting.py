@@ -22,21 +22,24 @@ from tests.conftest import ROOT, SCENARIOS, scenario
 def test_knots_stop_at_the_last_fitted_departure_month() -> None:
     assert [str(k) for k in knots_for(pd.Period("2019-08", "M"))] == [
         "2017-10",
-        "2018-04",
-        "2018-10",
-        "2019-04",
+        "2018-06",
+        "2019-02",
         "2019-08",
     ]
     assert [str(k) for k in knots_for(pd.Period("2019-02", "M"))] == [
         "2017-10",
-        "2018-04",
-        "2018-10",
+        "2018-06",
+        "2019-02",
+    ]
+    assert [str(k) for k in knots_for(pd.Period("2019-03", "M"))] == [
+        "2017-10",
+        "2018-06",
         "2019-02",
     ]
     assert [str(k) for k in knots_for(pd.Period("2018-11", "M"))] == [
         "2017-10",
-        "2018-04",
-        "2018-10",
+        "2018-06",
+        "2018-11",
     ]
 
 
@@ -88,7 +91,7 @@ def test_free_parameters_are_few() -> None:
     demand = Demand.initial(base, knots_for(pd.Period("2019-08", "M")))
     n = demand.n_free + len(P.PARAMETERS)
     assert n < 60
-    assert demand.n_free == 15 + 4 + 4 * len(STREAMS) + 1
+    assert demand.n_free == 15 + 4 + 3 * len(STREAMS) + 1  # three trend steps per stream
 
 
 def test_parameters_apply_to_their_levers() -> None:
@@ -110,6 +113,24 @@ def test_parameters_apply_to_their_levers() -> None:
     assert back["enforcement.surge_ratio"] == pytest.approx(2.0)
 
 
+def test_mpp_shares_only_rise_with_the_expansion() -> None:
+    """The fitted MPP steps are increases on the previous step, so a share never falls."""
+    base = scenario("historical")
+    s = P.apply(
+        base,
+        {
+            "mpp.enrolment.0.share": 0.01,
+            "mpp.increase.1": 0.1,
+            "mpp.increase.2": 0.0,
+            "mpp.increase.3": 0.25,
+        },
+    )
+    assert [st.share for st in s.mpp.enrolment] == pytest.approx([0.01, 0.11, 0.11, 0.36])
+    back = P.current(s)
+    assert back["mpp.increase.3"] == pytest.approx(0.25)
+    assert back["mpp.increase.2"] == pytest.approx(0.0)
+
+
 @pytest.mark.slow
 def test_calibrate_end_to_end_resumes_and_writes_a_loadable_fragment(tmp_path: Path) -> None:
     """Tiny settings: 2 trials, then 3 (resumed: one more), fragment + posterior written."""
@@ -119,22 +140,34 @@ def test_calibrate_end_to_end_resumes_and_writes_a_loadable_fragment(tmp_path: P
         sys.executable, "-m", "sim", "calibrate", str(SCENARIOS / "historical.toml"),
         "--out", str(out), "--storage", str(store), "--trials", "2", "--scale", "0.02",
         "--prefit", "1", "--inner", "0", "--jobs", "1", "--through", "2019-03",
+        "--posterior-evals", "2",
     ]  # fmt: skip
     first = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert first.returncode == 0, first.stderr
-    assert "free parameters:" in first.stdout and "undetermined" in first.stdout
+    assert "free parameters:" in first.stdout and "undetermined (fewer than 10" in first.stdout
+    # two importance draws cannot make an ESS of 10: the indifference set is used instead
+    assert "posterior: importance sampling's ESS" in first.stdout
+    assert "Monte Carlo sd of the loss" in first.stderr
     cmd[cmd.index("--trials") + 1] = "3"
+    cmd[cmd.index("--posterior-evals") + 1] = "3"
     second = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert second.returncode == 0, second.stderr
     assert "resuming: 2 trials done, 1 to go" in second.stderr
+    assert "posterior sampling: resuming, 2 of 3 draws done" in second.stderr
     trials = pd.read_csv(store / "trials.csv")
-    assert len(trials) == 3
+    assert (trials["stage"] == "search").sum() == 3
+    assert sorted(trials.loc[trials["stage"] == "posterior", "index"]) == [0, 1, 2]
     # the fragment loads as a parent and carries no monthly levels
     child = tmp_path / "child.toml"
     child.write_text(
         f'extends = "{out.name}"\nname = "child"\nstart = 2019-01-01\nend = 2019-03-01\n'
     )
     s = load_scenario(child)
+    # every estimated strength is in the fragment, at its estimate (to the fragment's digits)
+    table = pd.read_csv(store / "parameters.csv").set_index("parameter")
+    written = P.current(s)
+    for p in P.PARAMETERS:
+        assert written[p.name] == pytest.approx(table.at[p.name, "estimate"], rel=2e-3, abs=2e-4)
     assert s.departures.level == {}
     assert s.departures.trend and s.departures.shocks
     draws = load_draws(out.with_suffix(".posterior.csv"))
@@ -212,3 +245,54 @@ def test_model_discrepancy_widens_bands_by_the_in_sample_error() -> None:
     mx = wide[wide["series"] == "mexico"]["value"]
     assert np.log(mx).std() == pytest.approx(0.2, rel=0.05)  # 2,000 normal draws: 5% is 3 se
     assert (wide[wide["series"] == "honduras"]["value"] == 1e4).all()
+
+
+def test_model_discrepancy_grows_with_the_horizon() -> None:
+    """sd(h)^2 = sd^2 + h d^2 with d^2 half the mean squared monthly change of the error:
+    errors +0.2, -0.2 give sd 0.2 and d^2 = 0.4^2 / 2 = 0.08."""
+    from sim.fitting.discrepancy import residual_drift, residual_sd, with_discrepancy
+
+    terms = pd.DataFrame(
+        {
+            "kind": ["usbp"] * 2,
+            "what": ["mexico"] * 2,
+            "period": ["2019-01", "2019-02"],
+            "observed": [100.0, 100.0],
+            "simulated": [100.0 * np.e**0.2, 100.0 * np.e**-0.2],
+        }
+    )
+    drift = residual_drift(terms)
+    assert drift["mexico"] == pytest.approx(np.sqrt(0.08))
+    sim = pd.DataFrame(
+        {"rep": [0, 0, 0], "month": ["2019-01", "2019-03", "2019-06"], "series": "mexico",
+         "value": 1e4}
+    )  # fmt: skip
+    wide = with_discrepancy(
+        sim, residual_sd(terms), draws=4000, drift=drift, last_fitted=pd.Period("2019-02", "M")
+    )
+    for month, h in (("2019-01", 0), ("2019-03", 1), ("2019-06", 4)):
+        v = wide[wide["month"] == month]["value"]
+        assert np.log(v).std() == pytest.approx(np.sqrt(0.04 + h * 0.08), rel=0.05), month
+
+
+def test_loss_sigmas_hold_the_monte_carlo_noise_of_the_scale() -> None:
+    """sigma^2 = stated^2 + 2 / (observed count x scale): a count of under one simulated
+    party weighs almost nothing, a monthly series at full scale just its stated sigma."""
+    from sim.fitting.targets import RunDigest, loss_terms
+
+    obs = Observed.from_usbp(observed.load_usbp(), pd.Period("2019-09", "M"))
+    days = np.arange(np.datetime64("2017-10-01"), np.datetime64("2019-10-01"))
+    zeros = np.zeros(len(days))
+
+    def terms(scale: float) -> pd.DataFrame:
+        d = RunDigest(days, np.zeros((len(days), 5, 3)), zeros, zeros, zeros, zeros, scale)
+        return loss_terms(d, obs).set_index(["what", "period"])
+
+    small, full = terms(0.05), terms(1.0)
+    jan = ("mpp_new_court_cases", "2019-01-01..2019-01-31")
+    assert small.at[jan, "sigma"] == pytest.approx(np.sqrt(0.4**2 + 2 / (15 * 0.05)))
+    assert full.at[jan, "sigma"] == pytest.approx(np.sqrt(0.4**2 + 2 / 15))
+    mx = ("mexico", "2018-10")
+    assert full.at[mx, "sigma"] == pytest.approx(np.sqrt(0.15**2 + 2 / 13870), rel=1e-3)
+    rate = ("mexico_apprehensions_per_day", "2019-01-01..2019-05-31")
+    assert small.at[rate, "sigma"] == pytest.approx(np.sqrt(0.2**2 + 2 / (547 * 151 * 0.05)))

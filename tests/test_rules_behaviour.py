@@ -127,6 +127,57 @@ def test_reference_waits_for_the_warm_up_when_the_run_starts_late():
     assert risk.reference is not None
 
 
+HN_SA = NAT_INDEX["honduras"] * 3 + GROUP_INDEX["single_adult"]
+MX_FAM = NAT_INDEX["mexico"] * 3 + GROUP_INDEX["family"]
+
+
+def test_momentum_grows_below_the_threshold_and_shrinks_above_it():
+    """d log M = rate / 30 x (threshold[group] - risk) each day from delay + memory on,
+    for the momentum nationalities only (Northern Triangle by default); level response off."""
+    thresholds = {"single_adult": 0.6, "family": 0.4, "unaccompanied_child": 0.2}
+    risk, _ = risk_model(
+        lambda d: 0.2 if d < 20 else 0.5,
+        days=40,
+        effect=0.0,
+        momentum_rate=3.0,
+        momentum_threshold=thresholds,
+    )
+    assert risk.warm_day == 1  # delay 0 + memory 1
+    ms = [risk.update(day).copy() for day in range(30)]
+    assert (ms[0] == 1.0).all()  # before the warm day
+    # days 1..20 see risk 0.2 (yesterday's share), day 21 on 0.5
+    fam = np.log(ms[20][HN_FAM])
+    assert fam == pytest.approx(20 * 0.1 * (0.4 - 0.2))
+    assert np.log(ms[20][HN_SA]) == pytest.approx(20 * 0.1 * (0.6 - 0.2))
+    assert np.log(ms[25][HN_FAM]) == pytest.approx(fam + 5 * 0.1 * (0.4 - 0.5))
+    assert ms[25][HN_FAM] < ms[20][HN_FAM]  # above the threshold: decline
+    assert ms[25][MX_FAM] == 1.0  # Mexico is not a momentum nationality by default
+
+
+def test_momentum_multiplies_the_level_response_and_is_bounded():
+    risk, _ = risk_model(
+        lambda d: 0.2 if d < 12 else 0.0,
+        days=80,
+        effect=0.5,
+        momentum_rate=5.0,
+        momentum_bound=2.0,
+        momentum_threshold={"single_adult": 0.2, "family": 0.2, "unaccompanied_child": 0.2},
+    )
+    ms = [risk.update(day).copy() for day in range(80)]
+    level = 1.125  # 1 - 0.5 x (0 - 0.2) / 0.8, as in the level test above
+    # days 1..12 see risk 0.2 = the threshold: M stays 1; day 13 on, risk 0: growth
+    assert ms[12][HN_FAM] == pytest.approx(1.0)
+    assert ms[13][HN_FAM] == pytest.approx(level * np.exp(5.0 / 30 * 0.2))
+    assert ms[79][HN_FAM] == pytest.approx(level * 2.0)  # the bound
+    assert ms[79][MX_FAM] == pytest.approx(level)
+
+
+def test_momentum_rate_zero_is_exactly_one():
+    risk, _ = risk_model(step_share, effect=0.0, momentum_rate=0.0)
+    for day in range(30):
+        assert (risk.update(day) == 1.0).all()
+
+
 def test_announcement_shifts_risk_from_its_date_and_decays():
     d0 = 20
     ann = {

@@ -10,9 +10,9 @@ has variance T x factor / f. Re-attempts make departures mildly clustered (a par
 out more than once); the variances are inflated by 1.5 to cover that. A difference beyond
 4 standard deviations fails (a false alarm about once in 15,000 runs).
 
-Deterrence is set to zero so that departures are exactly Poisson (with deterrence on,
-the departure rate follows the perceived risk, itself noisier at a lower scale, and the
-variance above would not hold).
+Deterrence (its level response and its network momentum) is set to zero so that departures
+are exactly Poisson (with deterrence on, the departure rate follows the perceived risk,
+itself noisier at a lower scale, and the variance above would not hold).
 
 The checks can fail: unscaled outputs would be 10x too small; an unscaled weekly transfer
 cap or hearing capacity would let the 0.1 run transfer or hear 10x too many.
@@ -34,6 +34,7 @@ WINDOW = ("start=2019-10-01", "end=2020-03-16", "warmup_days=60")
 COMMON = (
     *WINDOW,
     "deterrence.effect=0",
+    "deterrence.momentum_rate=0",
     "agreements.guatemala.referral_share=1.0",
 )
 GENEROUS = tuple(f"agreements.guatemala.phase_in.{i}.weekly_cap=1000000" for i in (0, 1))

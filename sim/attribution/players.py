@@ -5,7 +5,8 @@ with the players in S on and every other player off.
 
 | player | switched off by |
 |---|---|
-| `deterrence` | `deterrence.effect = 0` (the multiplier is exactly 1) |
+| `deterrence` | `deterrence.effect = 0` (the level response is exactly 1) |
+| `momentum` | `deterrence.momentum_nationalities = []` (the network momentum factor is exactly 1; the rate is kept, so the run still starts at `momentum_from` and stays paired) |
 | `mpp` | `mpp.enrolment = []` (no one is returned to Mexico) |
 | `enforcement_surge` | `enforcement.mexico` = its first step only (the pre-surge hazard throughout) |
 | `transit_bar` | `transit_bar.start = none` (no bar, whatever its court-dated coverage) |
@@ -58,6 +59,14 @@ def _first_step_only(data: Data) -> None:
 
 def _deterrence(s: Scenario, end: dt.date) -> str | None:
     return "deterrence.effect is 0" if s.deterrence.effect == 0 else None
+
+
+def _momentum(s: Scenario, end: dt.date) -> str | None:
+    if s.deterrence.momentum_rate == 0:
+        return "deterrence.momentum_rate is 0"
+    if not s.deterrence.momentum_nationalities:
+        return "no momentum nationalities"
+    return None
 
 
 def _mpp(s: Scenario, end: dt.date) -> str | None:
@@ -118,6 +127,9 @@ def _season(s: Scenario, end: dt.date) -> str | None:
 
 PLAYERS: tuple[Player, ...] = (
     Player("deterrence", "Deterrence", _set("deterrence.effect", 0.0), _deterrence),
+    Player(
+        "momentum", "Network momentum", _set("deterrence.momentum_nationalities", list), _momentum
+    ),
     Player("mpp", "Remain in Mexico", _set("mpp.enrolment", list), _mpp),
     Player("enforcement_surge", "Mexico's enforcement surge", _first_step_only, _surge),
     Player("transit_bar", "Transit bar", _set("transit_bar.start", None), _bar),

@@ -38,6 +38,9 @@ KIND = "backtest"
 MIN_HISTORY = 12
 
 
+CAL_OPTIONS = ("prefit", "inner", "posterior_evals")  # passed on to each calibration
+
+
 def parse_origins(text: str, observed: pd.DataFrame) -> list[pd.Period]:
     months = observed.index
     out = []
@@ -74,7 +77,11 @@ def _command(args: argparse.Namespace, origins: list[pd.Period]) -> str:
         f"--reps {args.reps}",
         f"--cal-reps {args.cal_reps}",
         f"--scale {args.scale:g}",
-        *(f"--{k} {getattr(args, k)}" for k in ("prefit", "inner") if getattr(args, k) is not None),
+        *(
+            f"--{k.replace('_', '-')} {getattr(args, k)}"
+            for k in CAL_OPTIONS
+            if getattr(args, k) is not None
+        ),
         *(f"--set {s}" for s in args.set or ()),
         f"--out {Path(args.out).as_posix()}",
     ]
@@ -90,9 +97,9 @@ def cmd_backtest(args: argparse.Namespace) -> int:
         raise UsageError(f"--scale must be in (0, 1], got {args.scale:g}")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError(f"--jobs must be at least 1, got {args.jobs}")
-    for k in ("prefit", "inner"):
+    for k in CAL_OPTIONS:
         if getattr(args, k) is not None and getattr(args, k) < 0:
-            raise UsageError(f"--{k} must be at least 0")
+            raise UsageError(f"--{k.replace('_', '-')} must be at least 0")
     observed = bt.as_monthly(obs_data.load_usbp())
     origins = parse_origins(args.origins, observed)
     base = load_scenario(args.scenario, args.set or ())
@@ -103,7 +110,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     def say(msg: str) -> None:
         print(msg, file=sys.stderr)
 
-    options = {k: getattr(args, k) for k in ("prefit", "inner") if getattr(args, k) is not None}
+    options = {k: getattr(args, k) for k in CAL_OPTIONS if getattr(args, k) is not None}
     t0 = time.perf_counter()
     with building(out, KIND) as tmp:
         results = []

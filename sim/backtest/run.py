@@ -1,6 +1,8 @@
 """One backtest origin: calibrate on the months up to it, forecast the months after it.
 
-The calibration and the baselines receive only the observed rows with month <= origin
+The calibration starts from `neutral(base)` (mechanisms at their prior centres, demand at
+the schema's defaults), never from the fit `base` may extend, which saw later months. The
+calibration and the baselines receive only the observed rows with month <= origin
 (`truncate` is applied before anything else sees the data); the observed values of the
 forecast months are joined afterwards, for scoring only (`score_rows`). The forecast is a
 conditional one: the scenario's dated policies (MPP steps, the enforcement surge, the
@@ -11,9 +13,10 @@ The model forecast runs the calibrated scenario from the first fitted month to t
 forecast month, `reps` replications, replication r with posterior draw r % draws (common
 random numbers across origins); `model` is the mean over replications and
 `model_lo90`/`model_hi90` the 5th and 95th percentiles of the replications, each widened
-by a log-normal model error with the calibration's in-sample RMS log error of that series
-(`sim.fitting.discrepancy`), so the band holds Monte Carlo noise, parameter uncertainty and
-the model's own misfit.
+by a log-normal model error with the calibration's in-sample RMS log error of that series,
+growing with the months past the origin like a random walk of the in-sample error's own
+month-to-month changes (`sim.fitting.discrepancy`), so the band holds Monte Carlo noise,
+parameter uncertainty and the model's own misfit.
 """
 
 from __future__ import annotations
@@ -31,7 +34,8 @@ import pandas as pd
 import sim.fitting as fitting
 from sim import baselines
 from sim.backtest.scores import naive_scale
-from sim.fitting.discrepancy import residual_sd, with_discrepancy
+from sim.fitting.discrepancy import residual_drift, residual_sd, with_discrepancy
+from sim.fitting.parameters import neutral
 from sim.observed import CITIZENSHIP, FAMILY_STATUS
 from sim.scenario.schema import Scenario
 
@@ -132,8 +136,9 @@ def run_origin(
         raise ValueError(f"history must end at the origin {origin}")
     say = progress or (lambda _m: None)
     say(f"origin {origin}: calibrating on {history.index[0]}..{origin}")
+    # start from nothing fitted: `base` may extend a calibration that saw later months
     cal = fitting.calibrate(
-        base,
+        neutral(base),
         history,
         **_accepted(
             fitting.calibrate,
@@ -169,8 +174,10 @@ def run_origin(
     terms = getattr(cal, "terms", None)
     if terms is not None and "kind" in getattr(terms, "columns", ()):
         # bands include the in-sample model error, not only noise and parameters
-        sd = residual_sd(terms)
-        summary = summarise(with_discrepancy(sim, sd))
+        widened = with_discrepancy(
+            sim, residual_sd(terms), drift=residual_drift(terms), last_fitted=origin
+        )
+        summary = summarise(widened)
         mean = summarise(sim)["mean"].to_numpy()
         summary["mean"] = mean  # the point forecast stays the mean of the simulations
     else:

@@ -3,7 +3,8 @@
 Series are totals per metric and date (summed over nationality, group and agreement;
 indicators averaged over cells) plus one row per agreement for per-agreement metrics.
 Totals are one number per run: flows summed over the period, stocks as their peak and
-their end-of-period value. Everything is sorted, so results never depend on run order.
+their end-of-period value, per-agreement indicators (the cap in force, the receiving
+country's capacity and waits) as their last value. Everything is sorted, so results never depend on run order.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import io
 
 import pandas as pd
 
-from sim.metrics import FLOWS, INDICATORS, STOCKS
+from sim.metrics import AGREEMENT_INDICATORS, FLOWS, INDICATORS, STOCKS
 
 ALL = ""  # the agreement label of totals over every agreement (as in `RunResult.summary`)
 SERIES_COLUMNS = ["metric", "agreement", "date", "value"]
@@ -40,6 +41,7 @@ def run_series(daily: pd.DataFrame) -> pd.DataFrame:
             "value": daily["value"].astype("float64"),
         }
     )
+    d = d[~(d["metric"].isin(list(INDICATORS)) & d["value"].isna())]  # undefined days
     is_indicator = d["metric"].isin(list(INDICATORS))
     flows = d[~is_indicator]
     parts = [
@@ -51,6 +53,12 @@ def run_series(daily: pd.DataFrame) -> pd.DataFrame:
     per_agr = flows[flows["agreement"] != ALL]
     parts.append(
         per_agr.groupby(["metric", "agreement", "date"], sort=True)["value"].sum().reset_index()
+    )
+    per_agr_ind = d[is_indicator & (d["agreement"] != ALL)]
+    parts.append(
+        per_agr_ind.groupby(["metric", "agreement", "date"], sort=True)["value"]
+        .mean()
+        .reset_index()
     )
     out = pd.concat(parts, ignore_index=True)[SERIES_COLUMNS]
     return out.sort_values(["metric", "agreement", "date"], kind="stable", ignore_index=True)
@@ -76,7 +84,18 @@ def run_totals(series: pd.DataFrame) -> pd.DataFrame:
     peaks["metric"] = "peak_" + peaks["metric"]
     ends = g_stock.last().reset_index()
     ends["metric"] = ends["metric"] + "_end"
-    out = pd.concat([flows, peaks, ends], ignore_index=True).rename(columns={"metric": "indicator"})
+    # per-agreement indicators (cap in force, receiving capacity, waits): their last value
+    ind = series[series["metric"].isin(list(AGREEMENT_INDICATORS)) & (series["agreement"] != ALL)]
+    ind_ends = (
+        ind.sort_values("date", kind="stable")
+        .groupby(["metric", "agreement"], sort=True)["value"]
+        .last()
+        .reset_index()
+    )
+    ind_ends["metric"] = ind_ends["metric"] + "_end"
+    out = pd.concat([flows, peaks, ends, ind_ends], ignore_index=True).rename(
+        columns={"metric": "indicator"}
+    )
     return out[TOTALS_COLUMNS].sort_values(
         ["indicator", "agreement"], kind="stable", ignore_index=True
     )
@@ -87,4 +106,9 @@ def known_indicators() -> set[str]:
     from sim.recorder import Recorder
 
     stocks = set(STOCKS) | set(Recorder(1, []).extra_names)
-    return set(FLOWS) | {f"peak_{s}" for s in stocks} | {f"{s}_end" for s in stocks}
+    return (
+        set(FLOWS)
+        | {f"peak_{s}" for s in stocks}
+        | {f"{s}_end" for s in stocks}
+        | {f"{m}_end" for m in AGREEMENT_INDICATORS}
+    )

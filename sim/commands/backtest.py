@@ -29,6 +29,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--prefit", type=int, default=None, help="demand refits before the trials")
     p.add_argument("--inner", type=int, default=None, help="demand refits inside each trial")
+    p.add_argument(
+        "--posterior-evals",
+        type=int,
+        default=None,
+        help="importance-sampling evaluations per calibration (default 0: the search's "
+        "likelihood-ratio region)",
+    )
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default all cores)")
     p.add_argument("--scheduler", default=None, help="Dask scheduler ('local' or an address)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE", help="override a lever")

@@ -1,5 +1,5 @@
 """Structural calibration by simulation: Optuna over the mechanism strengths, the demand
-structure fitted inside each trial, a likelihood-ratio posterior from the trials.
+structure fitted inside each trial, a posterior by importance sampling around the mode.
 
 1. The policy environment of the base scenario is run over the fitted months only
    (October 2017 to `through`), at reduced scale, with common random numbers across trials.
@@ -10,21 +10,26 @@ structure fitted inside each trial, a likelihood-ratio posterior from the trials
    (`inner` steps) and scores the loss of `sim.fitting.targets`. The study lives in
    `optuna.db` (SQLite) in the output folder, so an interrupted calibration resumes; trials
    run on the project's executors, a batch of `jobs` at a time.
-4. Posterior: the loss is -2 log pseudo-likelihood, so the trials within the
-   chi-square(0.9, k) threshold of the best form a 90% likelihood-ratio region; their
-   parameters are the posterior draws (each with its own fitted demand), and a parameter's
-   90% interval is the 5-95% range of the draws (fewer than 10 draws: nothing is called
-   constrained). The threshold is multiplied by the dispersion (best loss / number of terms, at least
-   1): the model does not fit to within the stated sigmas, so the stated sigmas would
-   claim a precision the fit does not have.
-   This is an approximation that uses the sampler's trials as support points; a parameter
-   whose interval covers more than half of its prior range is reported as not identified.
+4. Posterior (`sim.fitting.sampling`): with `posterior_evals` > 0, importance sampling of
+   the quasi-posterior prior x exp(-(loss - best) / (2 T)) from a defensive mixture fitted
+   to the best search trials, the draws evaluated like trials and stored in the same study
+   (so a resume re-uses them), then resampled to `DRAWS` equally weighted draws, each with
+   its own fitted demand; the effective sample size is reported. With `posterior_evals` =
+   0, the trials inside the chi-square(0.9, k) x T likelihood-ratio region of the best (a
+   coarser approximation). The temperature T is the largest of: the dispersion (best loss
+   per term: the model does not fit within the stated sigmas) times the AR(1) variance
+   inflation of the autocorrelated monthly errors, and the Monte Carlo sd of the loss at
+   the best point (`NOISE_SEEDS` other seeds): a loss difference within the simulation's
+   own noise is not evidence. A parameter whose 90% interval covers more than half of its
+   prior range (on the prior's own scale) is reported as not identified; with an ESS below
+   10 nothing is called constrained.
 """
 
 from __future__ import annotations
 
 import json
 import time
+import warnings
 from collections.abc import Callable
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
@@ -35,6 +40,7 @@ import pandas as pd
 from scipy.stats import chi2
 
 from sim.fitting import parameters as P
+from sim.fitting import sampling
 from sim.fitting.demand import Demand, knots_for, refit
 from sim.fitting.targets import POLICY_WEIGHT, Observed, RunDigest, digest, loss_terms, total_loss
 from sim.model import Model
@@ -42,6 +48,11 @@ from sim.scenario.schema import Scenario
 
 STUDY = "migsim"
 IDENTIFIED_RATIO = 0.5
+STAGE = "stage"  # user attribute marking the posterior-sampling evaluations in the study
+DRAWS = 50  # equally weighted posterior draws written beside the fragment
+MIN_ESS = 10
+NOISE_Z = 1.645  # one-sided 90%
+NOISE_SEEDS = 4  # re-evaluations of the best point that measure the loss's Monte Carlo noise
 
 
 def fit_window(base: Scenario, obs: Observed, scale: float) -> Scenario:
@@ -162,8 +173,11 @@ def calibrate(
     jobs: int = 1,
     seed: int = 20191121,
     progress: Callable[[str], None] | None = None,
+    posterior_evals: int = 0,
+    method: str = "tpe",
 ) -> Calibration:
-    """Fit the mechanisms and the demand structure to the data up to `through` only."""
+    """Fit the mechanisms and the demand structure to the data up to `through` only; then,
+    when `posterior_evals` > 0, sample the posterior by importance sampling (`sampling`)."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -178,16 +192,18 @@ def calibrate(
     url = f"sqlite:///{storage / 'optuna.db'}" if storage is not None else None
     if storage is not None:
         storage.mkdir(parents=True, exist_ok=True)
-    sampler = optuna.samplers.TPESampler(
-        seed=seed, multivariate=True, n_startup_trials=max(4, min(12, trials // 4))
-    )
+    sampler = _sampler(method, start_values, trials, seed)
     study = optuna.create_study(
         study_name=STUDY, storage=url, sampler=sampler, direction="minimize", load_if_exists=True
     )
     dists = _distributions()
     if not study.trials:
         study.enqueue_trial(start_values)
-    done = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    done = [
+        t
+        for t in study.trials
+        if t.state == optuna.trial.TrialState.COMPLETE and STAGE not in t.user_attrs
+    ]
     remaining = max(0, trials - len(done))
     if done:
         say(f"resuming: {len(done)} trials done, {remaining} to go")
@@ -196,11 +212,7 @@ def calibrate(
         n = min(batch, remaining)
         asked = [study.ask(dists) for _ in range(n)]
         tasks = [Trial(window, dict(t.params), demand0, obs, reps, inner) for t in asked]
-        results = (
-            list(executor.map(evaluate, tasks))
-            if executor is not None
-            else [evaluate(t) for t in tasks]
-        )
+        results = _evaluate_all(tasks, executor)
         for t, (value, vec, _terms) in zip(asked, results, strict=True):
             t.set_user_attr("demand", json.dumps([round(x, 6) for x in vec]))
             study.tell(t, value)
@@ -209,35 +221,236 @@ def calibrate(
         say(
             f"trials {len(study.trials)}/{trials}: best loss {best:.1f} ({time.perf_counter() - t0:.0f} s)"
         )
-    return _summarise(base, study, obs, window, reps)
+    if posterior_evals > 0:
+        _importance_stage(
+            study,
+            dists,
+            window,
+            demand0,
+            obs,
+            reps,
+            inner,
+            executor,
+            jobs,
+            posterior_evals,
+            seed,
+            say,
+        )
+    noise = loss_noise(study, window, demand0, obs, reps, inner, executor)
+    say(f"Monte Carlo sd of the loss at the best point: {noise:.1f}")
+    return _summarise(base, study, obs, window, reps, seed, noise)
 
 
-def _summarise(base: Scenario, study, obs: Observed, window: Scenario, reps: int) -> Calibration:  # noqa: ANN001
+def loss_noise(study, window, demand0, obs, reps, inner, executor) -> float:  # noqa: ANN001
+    """The sd of the loss at the best trial's strengths over `NOISE_SEEDS` other seeds: how
+    much of a difference in loss between two trials is the simulation's luck."""
+    best = min(_complete(study), key=lambda t: t.value)
+    tasks = [
+        Trial(window.model_copy(update={"seed": window.seed + 1 + i}), dict(best.params),
+              demand0, obs, reps, inner)
+        for i in range(NOISE_SEEDS)
+    ]  # fmt: skip
+    losses = [r[0] for r in _evaluate_all(tasks, executor)]
+    return float(np.std(losses, ddof=1)) if len(losses) > 1 else 0.0
+
+
+SAMPLERS = ("tpe", "cmaes")
+
+
+def _sampler(method: str, start: dict[str, float], trials: int, seed: int):  # noqa: ANN202
+    """Optuna's seeded multivariate TPE, or CMA-ES started at `start` (the `cmaes` package):
+    TPE explores the whole prior box; CMA-ES adapts a search distribution around the start
+    and copes better with the noisy, correlated loss of the 21 strengths."""
     import optuna
 
-    complete = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    if method == "cmaes":
+        with warnings.catch_warnings():  # x0/sigma0: deprecated in Optuna 4.9, kept until 6
+            warnings.simplefilter("ignore", FutureWarning)
+            return optuna.samplers.CmaEsSampler(
+                x0=start,
+                sigma0=0.15,
+                seed=seed,
+                n_startup_trials=0,
+                warn_independent_sampling=False,
+            )
+    if method != "tpe":
+        raise ValueError(f"unknown sampler {method!r}; use one of {', '.join(SAMPLERS)}")
+    return optuna.samplers.TPESampler(
+        seed=seed, multivariate=True, n_startup_trials=max(4, min(12, trials // 4))
+    )
+
+
+def variance_inflation(terms: pd.DataFrame) -> float:
+    """(1 + r) / (1 - r) for r the lag-1 autocorrelation of the monthly USBP errors (z)
+    within each series, pooled; between 1 and 20."""
+    u = terms[terms["kind"] == "usbp"].sort_values(["what", "period"])
+    num = den = 0.0
+    for _, g in u.groupby("what"):
+        z = g["z"].to_numpy(dtype=float)
+        z = z - z.mean()
+        num += float(np.sum(z[1:] * z[:-1]))
+        den += float(np.sum(z**2))
+    r = min(max(num / den if den > 0 else 0.0, 0.0), 0.9)
+    return min(max((1 + r) / (1 - r), 1.0), 20.0)
+
+
+def _evaluate_all(tasks: list[Trial], executor: Executor | None) -> list:
+    return (
+        list(executor.map(evaluate, tasks))
+        if executor is not None
+        else [evaluate(t) for t in tasks]
+    )
+
+
+def _ours(t) -> bool:  # noqa: ANN001
+    """A posterior draw made under this version's proposal settings."""
+    return t.user_attrs.get(STAGE) == "posterior" and (
+        t.user_attrs.get("proposal") == sampling.SIGNATURE
+    )
+
+
+def _frame(trials) -> pd.DataFrame:  # noqa: ANN001
     rows = [
-        {**t.params, "loss": t.value, "trial": t.number, "demand": t.user_attrs.get("demand", "")}
-        for t in complete
+        {
+            **t.params,
+            "loss": t.value,
+            "trial": t.number,
+            "demand": t.user_attrs.get("demand", ""),
+            "stage": (
+                "search"
+                if STAGE not in t.user_attrs
+                else "posterior"
+                if _ours(t)
+                else "posterior (earlier proposal)"
+            ),
+            "index": t.user_attrs.get("index", -1),
+        }
+        for t in trials
     ]
-    trials = pd.DataFrame(rows).sort_values(["loss", "trial"]).reset_index(drop=True)
+    return pd.DataFrame(rows).sort_values(["loss", "trial"]).reset_index(drop=True)
+
+
+def _complete(study):  # noqa: ANN001, ANN202
+    import optuna
+
+    return [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+
+
+def _importance_stage(
+    study,
+    dists,
+    window,
+    demand0,
+    obs,
+    reps,
+    inner,
+    executor,
+    jobs,  # noqa: ANN001, PLR0913
+    n,
+    seed,
+    say,
+) -> None:  # noqa: ANN001
+    """Evaluate the `n` importance draws (the same ones on a resume) not yet in the study."""
+    import optuna
+
+    search = _frame([t for t in _complete(study) if STAGE not in t.user_attrs])
+    proposal = sampling.Proposal.around(search, seed)
+    values = sampling.from_unit(proposal.sample(n, seed))
+    have = {t.user_attrs.get("index") for t in _complete(study) if _ours(t)}
+    todo = [i for i in range(n) if i not in have]
+    if have:
+        say(f"posterior sampling: resuming, {len(have)} of {n} draws done")
+    t0 = time.perf_counter()
+    for start in range(0, len(todo), max(1, jobs)):
+        chunk = todo[start : start + max(1, jobs)]
+        tasks = [Trial(window, values[i], demand0, obs, reps, inner) for i in chunk]
+        for i, (value, vec, _terms) in zip(chunk, _evaluate_all(tasks, executor), strict=True):
+            study.add_trial(
+                optuna.trial.create_trial(
+                    params=values[i],
+                    distributions=dists,
+                    value=value,
+                    user_attrs={
+                        STAGE: "posterior",
+                        "proposal": sampling.SIGNATURE,
+                        "index": i,
+                        "demand": json.dumps([round(x, 6) for x in vec]),
+                    },
+                )
+            )
+        say(f"posterior draws {start + len(chunk)}/{len(todo)} ({time.perf_counter() - t0:.0f} s)")
+
+
+def _summarise(
+    base: Scenario,
+    study,
+    obs: Observed,
+    window: Scenario,
+    reps: int,  # noqa: ANN001
+    seed: int = 20191121,
+    noise: float = 0.0,
+) -> Calibration:
+    trials = _frame(_complete(study))
     best = trials.iloc[0]
     k = len(P.PARAMETERS)
     # quasi-likelihood: the model is misspecified (its best loss is far above the number of
-    # terms), so the likelihood-ratio thresholds are scaled by the best loss per term (the
-    # residual variance estimated from the fit, as for an overdispersed deviance)
+    # terms), so the likelihood is tempered by the best loss per term (the residual variance
+    # estimated from the fit, as for an overdispersed deviance)
     n_terms = 8 * len(obs.months) + POLICY_WEIGHT * len(obs.targets)
     dispersion = max(1.0, float(best["loss"]) / n_terms)
-    joint = trials[trials["loss"] - best["loss"] <= chi2.ppf(0.9, k) * dispersion]
-    if len(joint) < 5:
-        joint = trials.head(5)
-    draws = joint.head(50).reset_index(drop=True)
+    # the loss terms at the point estimate (the before/after table, and the autocorrelation)
+    demand0 = Demand.initial(base, knots_for(obs.months[-1] - 1))
+    point = {p.name: float(best[p.name]) for p in P.PARAMETERS}
+    demand = demand0.from_vector(np.array(json.loads(best["demand"])))
+    terms = _mean_terms(_runs(demand.apply(P.apply(window, point)), reps), obs)
+    # the monthly errors are autocorrelated (a smooth misfit), so the terms carry less
+    # information than their number: widen by the AR(1) variance inflation (1 + r) / (1 - r)
+    inflation = variance_inflation(terms)
+    # ... and a loss difference smaller than the simulation's own noise is luck, not
+    # evidence: the kernel is never narrower than the Monte Carlo sd of the loss
+    tempered = max(dispersion * inflation, noise)
+    sampled = trials[trials["stage"] == "posterior"].sort_values("index").reset_index(drop=True)
+    n_eff = 0.0
+    if len(sampled):
+        # importance sampling: weights from the proposal that made the draws
+        search = trials[trials["stage"] == "search"]
+        proposal = sampling.Proposal.around(search, seed)
+        q = proposal.density(sampling.to_unit(sampled))
+        w = sampling.weights(sampled["loss"].to_numpy(), float(best["loss"]), tempered, q)
+        n_eff = sampling.ess(w)
+    if len(sampled) and n_eff >= MIN_ESS:
+        draws = sampled.iloc[sampling.resample(w, DRAWS, seed)].reset_index(drop=True)
+        method = f"importance sampling, {len(sampled)} evaluations, ESS {n_eff:.1f}"
+        enough, why, searched = True, "", ""
+    else:
+        # the set of evaluated strengths the data cannot tell from the best: the 90%
+        # likelihood-ratio region tempered for misfit, or a loss within the one-sided 90%
+        # band of the difference of two noisy evaluations, whichever is wider
+        threshold = max(chi2.ppf(0.9, k) * dispersion * inflation, NOISE_Z * np.sqrt(2.0) * noise)
+        joint = trials[trials["loss"] - best["loss"] <= threshold]
+        if len(joint) < 5:
+            joint = trials.head(5)
+        if len(joint) > DRAWS:  # a seeded subsample, not the best few (keeps the spread)
+            keep = np.random.default_rng([seed, 4]).choice(len(joint), DRAWS, replace=False)
+            joint = joint.iloc[np.sort(keep)]
+        is_note = f"importance sampling's ESS {n_eff:.1f} < {MIN_ESS}, so " if len(sampled) else ""
+        draws = joint.reset_index(drop=True)
+        w = np.full(len(draws), 1.0 / len(draws))
+        sampled = draws
+        method = (
+            f"{is_note}the {len(draws)} evaluated trials within {threshold:.0f} of the best "
+            "loss (indistinguishable from it given misfit and simulation noise)"
+        )
+        enough = len(draws) >= MIN_ESS
+        why = f"undetermined (fewer than {MIN_ESS} draws)"
+        searched = " (among the searched trials)"  # the search chose where to look
     draws["knots"] = ",".join(str(k) for k in knots_for(obs.months[-1] - 1))
+    unit = sampling.to_unit(sampled)
     table_rows = []
-    for p in P.PARAMETERS:
-        lo, hi = (float(x) for x in np.percentile(draws[p.name], [5, 95]))
-        lo, hi = min(lo, float(best[p.name])), max(hi, float(best[p.name]))  # keep the estimate
-        ratio = (hi - lo) / (p.high - p.low)
+    for j, p in enumerate(P.PARAMETERS):
+        lo, hi = sampling.weighted_interval(sampled[p.name].to_numpy(dtype=float), w)
+        ulo, uhi = sampling.weighted_interval(unit[:, j], w)
+        ratio = uhi - ulo  # on the prior's own scale (log where the prior is log-uniform)
         table_rows.append(
             {
                 "parameter": p.name,
@@ -248,9 +461,9 @@ def _summarise(base: Scenario, study, obs: Observed, window: Scenario, reps: int
                 "hi90": hi,
                 "width_vs_prior": ratio,
                 "constrained": (
-                    "undetermined (fewer than 10 draws)"
-                    if len(draws) < 10
-                    else "yes"
+                    why
+                    if not enough
+                    else f"yes{searched}"
                     if ratio < IDENTIFIED_RATIO
                     else "no (not identified)"
                 ),
@@ -259,10 +472,9 @@ def _summarise(base: Scenario, study, obs: Observed, window: Scenario, reps: int
         )
     table = pd.DataFrame(table_rows)
     table.attrs["dispersion"] = dispersion
-    point = {p.name: float(best[p.name]) for p in P.PARAMETERS}
-    demand0 = Demand.initial(base, knots_for(obs.months[-1] - 1))
-    demand = demand0.from_vector(np.array(json.loads(best["demand"])))
-    # the loss terms at the point estimate, for the before/after table
-    scenario = demand.apply(P.apply(window, point))
-    terms = _mean_terms(_runs(scenario, reps), obs)
+    table.attrs["inflation"] = inflation
+    table.attrs["noise"] = noise
+    table.attrs["temperature"] = tempered
+    table.attrs["method"] = method
+    table.attrs["ess"] = n_eff
     return Calibration(base, point, demand, draws, table, terms, trials)

@@ -9,7 +9,7 @@ Per nationality x group, persons setting out in departure month j (undeterred) a
   amplitude bounded by the documented seasonal swings: `SEASON_BOUND`), normalised to mean 1
   and written into the scenario as its 12 monthly values;
 - `trend`: one smooth slow trend per stream (Mexico; Northern-Triangle single adults,
-  families and children; other nationalities), linear in log between knots six months
+  families and children; other nationalities), linear in log between knots eight months
   apart (the 15th of `KNOTS`, plus the last fitted departure month), held flat before the
   first knot (anchored at 0) and after the last: beyond the data demand holds its level,
   and no rule replays a past year. Each step between knots is bounded to 20% over three
@@ -38,7 +38,7 @@ from scipy.optimize import lsq_linear
 from sim.domain import GROUPS, NATIONALITIES
 from sim.scenario.schema import MAX_TREND_LOG_PER_MONTH, Scenario, Shock
 
-KNOTS = ("2017-10", "2018-04", "2018-10", "2019-04")
+KNOTS = ("2017-10", "2018-06", "2019-02")
 LAG_MONTHS = {"mexico": 0, "guatemala": 1, "honduras": 1, "el_salvador": 1, "other": 1}
 NT = ("guatemala", "honduras", "el_salvador")
 STREAMS: dict[str, list[tuple[str, str]]] = {
@@ -66,7 +66,7 @@ SEASON_BOUND = (0.2, 0.1)
 
 
 def knots_for(last_departure: pd.Period) -> list[pd.Period]:
-    """Trend knots: the fixed six-monthly ones up to the last fitted departure month, plus
+    """Trend knots: the fixed eight-monthly ones up to the last fitted departure month, plus
     that month when it is at least two months past them."""
     fixed = [pd.Period(k, "M") for k in KNOTS if pd.Period(k, "M") <= last_departure]
     if not fixed:

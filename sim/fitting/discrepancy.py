@@ -5,6 +5,15 @@ parameter uncertainty only; a misspecified model is wrong by more than that. The
 root-mean-square log error of each series at the point estimate (from the calibration's
 loss terms, months up to its last fitted month only) is taken as the sd of a log-normal
 error on every simulated value, so forecast bands say what the model gets wrong as well.
+
+A forecast h months past the last fitted month is further from the data the model was
+pinned to, and the in-sample error is persistent (it wanders month to month rather than
+being drawn afresh). So the error's sd grows with the horizon like a random walk's:
+
+    sd(h)^2 = sd^2 + h x d^2,   d^2 = mean((e_t - e_{t-1})^2) / 2
+
+where e_t is the in-sample log error; for an error that is white noise d = sd, for a
+persistent one d is smaller. In-sample months (h <= 0) get sd.
 """
 
 from __future__ import annotations
@@ -16,26 +25,52 @@ TOTAL = "usbp_total"
 CITIZENSHIPS = ("mexico", "guatemala", "honduras", "el_salvador", "other")
 
 
-def residual_sd(terms: pd.DataFrame) -> dict[str, float]:
-    """RMS of log(simulated / observed) per USBP series, and for their total."""
-    u = terms[terms["kind"] == "usbp"]
-    out = {}
-    for what, g in u.groupby("what"):
-        out[str(what)] = float(np.sqrt(np.mean(np.log(g["simulated"] / g["observed"]) ** 2)))
+def _log_errors(terms: pd.DataFrame) -> dict[str, np.ndarray]:
+    """In-sample log(simulated / observed) per USBP series and their total, in month order."""
+    u = terms[terms["kind"] == "usbp"].sort_values("period")
+    out = {
+        str(what): np.log(g["simulated"].to_numpy() / g["observed"].to_numpy())
+        for what, g in u.groupby("what")
+    }
     tot = u[u["what"].isin(CITIZENSHIPS)].groupby("period")[["simulated", "observed"]].sum()
     if len(tot):
-        out[TOTAL] = float(np.sqrt(np.mean(np.log(tot["simulated"] / tot["observed"]) ** 2)))
+        out[TOTAL] = np.log(tot["simulated"].to_numpy() / tot["observed"].to_numpy())
     return out
 
 
+def residual_sd(terms: pd.DataFrame) -> dict[str, float]:
+    """RMS of log(simulated / observed) per USBP series, and for their total."""
+    return {k: float(np.sqrt(np.mean(e**2))) for k, e in _log_errors(terms).items()}
+
+
+def residual_drift(terms: pd.DataFrame) -> dict[str, float]:
+    """d per series: sqrt(mean squared month-to-month change of the log error / 2)."""
+    return {
+        k: float(np.sqrt(np.mean(np.diff(e) ** 2) / 2)) if len(e) > 1 else 0.0
+        for k, e in _log_errors(terms).items()
+    }
+
+
 def with_discrepancy(
-    sim: pd.DataFrame, sd: dict[str, float], draws: int = 200, seed: int = 20191121
+    sim: pd.DataFrame,
+    sd: dict[str, float],
+    draws: int = 200,
+    seed: int = 20191121,
+    *,
+    drift: dict[str, float] | None = None,
+    last_fitted: pd.Period | None = None,
 ) -> pd.DataFrame:
     """Long rep/month/series/value -> the same with `draws` log-normal errors per value
-    (column `rep` becomes rep * draws + k), seeded, so bands can be read off as quantiles."""
+    (column `rep` becomes rep * draws + k), seeded, so bands can be read off as quantiles.
+    With `drift` and `last_fitted`, the sd grows with the months past `last_fitted`."""
     rng = np.random.default_rng(seed)
     eps = rng.standard_normal(draws)
     s = sim["series"].map(sd).fillna(0.0).to_numpy()
+    if drift is not None and last_fitted is not None:
+        months = pd.PeriodIndex(sim["month"], freq="M")
+        h = np.maximum(np.asarray((months - last_fitted).map(lambda x: x.n)), 0)
+        d = sim["series"].map(drift).fillna(0.0).to_numpy()
+        s = np.sqrt(s**2 + h * d**2)
     values = sim["value"].to_numpy()[:, None] * np.exp(s[:, None] * eps[None, :])
     out = sim.loc[sim.index.repeat(draws)].copy()
     out["value"] = values.ravel()

@@ -58,6 +58,12 @@ def to_toml(cal: Calibration, fitted: Scenario, header: str) -> str:
     d = fitted.deterrence
     lines += ["", "[deterrence]", f"effect = {d.effect:.4f}", f"delay_days = {d.delay_days}"]
     lines.append(f"memory_days = {d.memory_days:.2f}")
+    lines.append(f"momentum_rate = {d.momentum_rate:.4f}")
+    lines += ["", "[deterrence.momentum_threshold]"]
+    lines += [
+        f"{g} = {getattr(d.momentum_threshold, g):.4f}"
+        for g in ("single_adult", "family", "unaccompanied_child")
+    ]
     lines += ["", "[enforcement]", "mexico = ["]
     for step in fitted.enforcement.mexico:
         lines.append(

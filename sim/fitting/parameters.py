@@ -10,11 +10,12 @@ these (`sim.fitting.demand`), so they are profiled out of the posterior.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
 from sim.scenario.loader import with_overrides
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Departures, Scenario
 
 
 @dataclass(frozen=True)
@@ -40,6 +41,32 @@ PARAMETERS: tuple[Parameter, ...] = (
     ),
     Parameter("deterrence.memory_days", 20, 150, "smoothing of perceived risk, days", log=True),
     Parameter(
+        "deterrence.momentum_rate",
+        0.0,
+        2.0,
+        "network momentum: log change of departures a month per unit of perceived risk "
+        "below the group's threshold; 2 with a gap of 0.1 is +22% a month (the 2018-19 family "
+        "surge grew about 23% a month), 0 = none",
+    ),
+    Parameter(
+        "deterrence.momentum_threshold.single_adult",
+        0.0,
+        1.0,
+        "perceived risk at which Northern-Triangle single adults' momentum is stationary",
+    ),
+    Parameter(
+        "deterrence.momentum_threshold.family",
+        0.0,
+        1.0,
+        "perceived risk at which Northern-Triangle families' momentum is stationary",
+    ),
+    Parameter(
+        "deterrence.momentum_threshold.unaccompanied_child",
+        0.0,
+        1.0,
+        "perceived risk at which Northern-Triangle children's momentum is stationary",
+    ),
+    Parameter(
         "enforcement.mexico.0.daily_hazard",
         0.002,
         0.02,
@@ -53,9 +80,15 @@ PARAMETERS: tuple[Parameter, ...] = (
         "stop hazard after 7 Jun 2019 relative to before (target: 1,030/day; 81,000 Jun-Sep)",
     ),
     Parameter("mpp.enrolment.0.share", 0.0, 0.05, "MPP share from 29 Jan 2019 (Tijuana only)"),
-    Parameter("mpp.enrolment.1.share", 0.0, 0.3, "MPP share from 1 Apr 2019 (Mexicali, El Paso)"),
-    Parameter("mpp.enrolment.2.share", 0.0, 0.5, "MPP share from 1 Jun 2019"),
-    Parameter("mpp.enrolment.3.share", 0.0, 0.7, "MPP share from 1 Jul 2019 (Laredo, Brownsville)"),
+    Parameter(
+        "mpp.increase.1",
+        0.0,
+        0.3,
+        "MPP share added from 1 Apr 2019 (Mexicali, El Paso); the expansion only added sites, "
+        "so each step's share is the previous one plus a non-negative increase",
+    ),
+    Parameter("mpp.increase.2", 0.0, 0.3, "MPP share added from 1 Jun 2019"),
+    Parameter("mpp.increase.3", 0.0, 0.4, "MPP share added from 1 Jul 2019 (Laredo, Brownsville)"),
     Parameter(
         "mpp.give_up_days", 30, 365, "MPP enrollees' mean time to give up and go home", log=True
     ),
@@ -92,6 +125,10 @@ PARAMETERS: tuple[Parameter, ...] = (
 BY_NAME = {p.name: p for p in PARAMETERS}
 
 
+MPP_INCREASES = ("mpp.increase.1", "mpp.increase.2", "mpp.increase.3")
+DERIVED = ("enforcement.surge_ratio", *MPP_INCREASES)
+
+
 def overrides(base: Scenario, values: Mapping[str, float]) -> dict[str, object]:
     """Lever overrides for parameter values (derived levers resolved against `base`)."""
     out: dict[str, object] = {}
@@ -99,9 +136,15 @@ def overrides(base: Scenario, values: Mapping[str, float]) -> dict[str, object]:
         p = BY_NAME.get(name)
         if p is not None and p.integer:
             v = int(round(v))
-        if name == "enforcement.surge_ratio":
+        if name in DERIVED:
             continue
         out[name] = float(v) if not isinstance(v, int) else v
+    if any(k in values for k in MPP_INCREASES):
+        share = float(values.get("mpp.enrolment.0.share", base.mpp.enrolment[0].share))
+        for k, name in enumerate(MPP_INCREASES, start=1):
+            previous = base.mpp.enrolment[k].share - base.mpp.enrolment[k - 1].share
+            share = min(1.0, share + float(values.get(name, previous)))
+            out[f"mpp.enrolment.{k}.share"] = share
     if "enforcement.surge_ratio" in values:
         pre = float(
             values.get("enforcement.mexico.0.daily_hazard", base.enforcement.mexico[0].daily_hazard)
@@ -126,8 +169,38 @@ def current(base: Scenario) -> dict[str, float]:
             steps = base.enforcement.mexico
             out[p.name] = steps[1].daily_hazard / steps[0].daily_hazard if len(steps) > 1 else 1.0
             continue
+        if p.name in MPP_INCREASES:
+            k = MPP_INCREASES.index(p.name) + 1
+            steps = base.mpp.enrolment
+            out[p.name] = steps[k].share - steps[k - 1].share if len(steps) > k else 0.0
+            continue
         node = data
         for part in p.name.split("."):
             node = node[int(part)] if isinstance(node, list) else node[part]
         out[p.name] = float(node)
     return out
+
+
+def prior_centre(p: Parameter) -> float:
+    """The middle of a prior (geometric where the prior is log-uniform)."""
+    mid = math.sqrt(p.low * p.high) if p.log else (p.low + p.high) / 2
+    return float(round(mid)) if p.integer else mid
+
+
+FITTED_DEMAND = ("rates", "seasonality", "trend", "level", "level_after_fit")
+
+
+def neutral(base: Scenario, caravan: str = "caravans") -> Scenario:
+    """`base` with nothing a calibration fitted: every mechanism strength at its prior's
+    centre and undeterred demand at the schema's defaults (no trend, levels or caravan
+    shock). A backtest calibrates from here, so no fit that saw months after its origin
+    informs its start."""
+    default = Departures()
+    dep = base.departures.model_copy(
+        update={
+            **{k: getattr(default, k) for k in FITTED_DEMAND},
+            "shocks": [s for s in base.departures.shocks if s.name != caravan],
+        }
+    )
+    out = base.model_copy(update={"departures": dep, "calibration": None})
+    return apply(out, {p.name: prior_centre(p) for p in PARAMETERS})

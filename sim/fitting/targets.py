@@ -17,6 +17,11 @@ the 21 policy figures weigh about as much as the 192 monthly USBP terms. Without
 border series alone would decide every mechanism, and a mechanism can reproduce them with
 any stocks; the published stocks are what tie each mechanism to its own evidence.
 
+Each sigma also holds the Monte Carlo noise of the simulated value at the calibration's
+scale: `sigma^2 = stated^2 + PERSONS_PER_PARTY / (observed count x scale)` (the log of a
+Poisson count of parties), so small counts (MPP court cases in early 2019, under one
+simulated party at scale 0.05) weigh what their noise allows.
+
 `port_asylum_processed` is not a target: the metering intake is set from it (data, not fit).
 """
 
@@ -35,6 +40,7 @@ from sim.metrics import FLOW_INDEX
 SIGMA_USBP = 0.15
 SIGMA_TARGET = 0.20
 POLICY_WEIGHT = 8.0
+PERSONS_PER_PARTY = 2.0  # about (families 2.6 persons, single adults and children 1)
 FAMILY_STATUS = {
     "single_adult": "single_adults",
     "family": "family_unit_individuals",
@@ -78,6 +84,7 @@ class RunDigest:
     stopped: np.ndarray  # [day]
     waitlist: np.ndarray  # [day] stock
     custody: np.ndarray  # [day] stock
+    scale: float = 1.0  # the run's scale: sets the Monte Carlo noise of each term
 
     def months(self) -> pd.PeriodIndex:
         return pd.PeriodIndex(pd.DatetimeIndex(self.dates), freq="M")
@@ -107,6 +114,7 @@ def digest(result) -> RunDigest:  # noqa: ANN001
         stopped=flows[:, FLOW_INDEX["stopped_in_mexico"]].sum(axis=(1, 2)) / scale,
         waitlist=states[:, STATE_INDEX["metering_waitlist"]].sum(axis=1) / scale,
         custody=states[:, STATE_INDEX["in_custody"]].sum(axis=1) / scale,
+        scale=scale,
     )
 
 
@@ -172,7 +180,9 @@ def loss_terms(d: RunDigest, obs: Observed) -> pd.DataFrame:
     rows = []
     for i, nat in enumerate(NATIONALITIES):
         for k, m in enumerate(obs.months):
-            rows.append(("usbp", nat, str(m), obs.by_nat[i, k], sim[i, :, k].sum(), SIGMA_USBP))
+            rows.append(
+                ("usbp", nat, str(m), obs.by_nat[i, k], sim[i, :, k].sum(), SIGMA_USBP, 1.0)
+            )
     for j, g in enumerate(GROUPS):
         for k, m in enumerate(obs.months):
             rows.append(
@@ -183,6 +193,7 @@ def loss_terms(d: RunDigest, obs: Observed) -> pd.DataFrame:
                     obs.by_group[j, k],
                     sim[:, j, k].sum(),
                     SIGMA_USBP,
+                    1.0,
                 )
             )
     for row in obs.targets.itertuples(index=False):
@@ -193,8 +204,20 @@ def loss_terms(d: RunDigest, obs: Observed) -> pd.DataFrame:
             if row.target != "usbp_family_unit_individuals"
             else f"{row.target} {row.unit}"
         )
-        rows.append(("policy", what, label, float(row.value), simulated_target(d, row), sigma))
-    frame = pd.DataFrame(rows, columns=["kind", "what", "period", "observed", "simulated", "sigma"])
+        days = (row.period_end - row.period_start).days + 1
+        per_count = days if row.kind == "daily_rate" else 1.0  # a rate a day: count it whole
+        rows.append(
+            ("policy", what, label, float(row.value), simulated_target(d, row), sigma, per_count)
+        )
+    frame = pd.DataFrame(
+        rows, columns=["kind", "what", "period", "observed", "simulated", "sigma", "per_count"]
+    )
+    # Monte Carlo noise: at scale s a count of n persons is about n s / PERSONS_PER_PARTY
+    # simulated parties, whose log has variance ~ 1 / parties; added to the stated sigma so
+    # a small count (MPP cases in early 2019 at scale 0.05: under one party) cannot steer
+    # the fit with noise
+    parties = np.maximum(frame["observed"] * frame.pop("per_count"), 1.0) * d.scale
+    frame["sigma"] = np.sqrt(frame["sigma"] ** 2 + PERSONS_PER_PARTY / parties)
     ratio = np.log(np.maximum(frame["simulated"], 1.0) / np.maximum(frame["observed"], 1.0))
     frame["z"] = ratio / frame["sigma"]
     frame["weight"] = np.where(frame["kind"] == "policy", POLICY_WEIGHT, 1.0)

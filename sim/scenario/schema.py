@@ -470,10 +470,54 @@ class Dispositions(Frozen):
 
 
 # ----------------------------------------------------------------------------- agreements
+CapRule = Literal["fixed", "capacity_share", "backlog_ceiling", "backlog_shrink"]
+
+
 class PhaseStep(Frozen):
     from_: dt.date = Field(alias="from")
-    weekly_cap: int = lever(unit="persons per week", ge=0, le=MAX_COUNT)
+    weekly_cap: int = lever(
+        unit="persons per week",
+        ge=0,
+        le=MAX_COUNT,
+        doc="the cap; under a rule other than 'fixed', the most the rule may allow",
+    )
     groups: list[AdultGroup] = lever(doc="groups allowed: subset of single_adult, family")
+    cap_rule: CapRule = lever(
+        "fixed",
+        source="design choice of the agreement (what if transfers followed the receiving "
+        "system rather than a calendar)",
+        doc="how the day's weekly cap is set (persons a week, rounded down; C = the receiving "
+        "country's decision capacity in cases a year that day, B = its pending cases at the "
+        "start of the day, a = its base apply_share): 'fixed' = weekly_cap; 'capacity_share' = "
+        "min(weekly_cap, floor(capacity_share x C / 52 / a)), the transfers whose expected "
+        "applications fill that share of a week's decisions; 'backlog_ceiling' = weekly_cap "
+        "while B < backlog_ceiling, else 0; 'backlog_shrink' = floor(weekly_cap x max(0, 1 - "
+        "B / backlog_ceiling))",
+    )
+    capacity_share: float | None = lever(
+        None,
+        unit="share of decision capacity",
+        gt=0,
+        le=100,
+        source="assumption of the scenario",
+        doc="for cap_rule 'capacity_share'",
+    )
+    backlog_ceiling: int | None = lever(
+        None,
+        unit="cases pending",
+        gt=0,
+        le=MAX_COUNT,
+        source="assumption of the scenario",
+        doc="for the cap_rules 'backlog_ceiling' and 'backlog_shrink'",
+    )
+
+    @model_validator(mode="after")
+    def _rule_needs(self) -> PhaseStep:
+        if self.cap_rule == "capacity_share" and self.capacity_share is None:
+            raise ValueError("cap_rule 'capacity_share' needs capacity_share")
+        if self.cap_rule in ("backlog_ceiling", "backlog_shrink") and self.backlog_ceiling is None:
+            raise ValueError(f"cap_rule {self.cap_rule!r} needs backlog_ceiling")
+        return self
 
     @field_validator("groups", mode="before")
     @classmethod
@@ -533,6 +577,59 @@ class Agreement(Frozen):
         return self
 
 
+class CapacityStep(Frozen):
+    from_: dt.date = Field(alias="from")
+    cases_per_year: float = lever(unit="cases/year", gt=0, le=MAX_RATE)
+
+
+class CapacityBuilding(Frozen):
+    """What pledged funding buys: decisions a year added after a lag, reached over a ramp."""
+
+    funding_musd: float = lever(
+        47.0,
+        unit="million US$",
+        ge=0,
+        le=100_000,
+        source="at least $47 million pledged to build Guatemala's asylum system with UNHCR "
+        "(seed article; not confirmed elsewhere)",
+    )
+    start: dt.date = lever(doc="the day the money starts to be spent")
+    lag_days: float = lever(
+        180,
+        unit="days",
+        ge=0,
+        le=MAX_DAYS,
+        source="assumption (range 90-365): hiring and training adjudicators, opening offices",
+        doc="no added capacity before start + lag_days",
+    )
+    ramp_days: float = lever(
+        180,
+        unit="days",
+        ge=0,
+        le=MAX_DAYS,
+        source="assumption (range 0-365)",
+        doc="added capacity grows linearly to full over this many days after the lag",
+    )
+    decisions_per_year_per_musd: float = lever(
+        20.0,
+        unit="cases/year per million US$",
+        ge=0,
+        le=100_000,
+        source="ASSUMPTION (range 5-100): no published cost per decision in Guatemala; 20 "
+        "means the whole pledge, spread over several years, countries and uses, adds about "
+        "940 decisions a year, some six times the 2019 system",
+        doc="the conversion from money to decisions, the key uncertain lever",
+    )
+
+    def added(self, day: dt.date) -> float:
+        """Decisions a year added on `day`."""
+        t = (day - self.start).days - self.lag_days
+        if t < 0:
+            return 0.0
+        full = self.funding_musd * self.decisions_per_year_per_musd
+        return full if self.ramp_days == 0 else full * min(1.0, t / self.ramp_days)
+
+
 class ReceivingCountry(Frozen):
     """What transferees do in the receiving country, and its asylum system's capacity."""
 
@@ -573,6 +670,58 @@ class ReceivingCountry(Frozen):
         le=MAX_COUNT,
         source="more than 400 pending, US Embassy cable Jun 2019",
     )
+    backlog_date: dt.date = lever(
+        dt.date(2019, 6, 1),
+        source="the date of the US Embassy cable that counted the pending cases (Jun 2019)",
+        doc="the asylum queue starts on this date with initial_backlog cases: no decision is "
+        "made before it, so the backlog a transferee meets does not depend on how long "
+        "before the agreement a run starts",
+    )
+    capacity: list[CapacityStep] = lever(
+        default_factory=list,
+        source="empty: asylum_cases_per_year throughout (100-150 a year in 2019, US Embassy "
+        "cable Jun 2019)",
+        doc="dated schedule of decision capacity: from each step's date, its cases_per_year "
+        "(before the first step, asylum_cases_per_year)",
+    )
+    capacity_building: CapacityBuilding | None = lever(
+        None, doc="decisions a year bought by funding, added to the schedule; none = no building"
+    )
+    apply_wait_elasticity: float = lever(
+        0.0,
+        ge=0,
+        le=5,
+        source="assumption: 0 reproduces the constant apply_share (today's evidence, HRW 2020)",
+        doc="the share who apply is apply_share x (reference_wait_days / W) ^ elasticity, "
+        "W = the expected wait (pending cases / decisions a day) when they decide, capped so "
+        "apply + retry <= 1; > 0 lets a shorter queue draw more applications",
+    )
+    reference_wait_days: float = lever(
+        975,
+        unit="days",
+        gt=0,
+        le=MAX_DAYS * 10,
+        source="400 pending cases at 150 a year (US Embassy cable, Jun 2019): the wait that "
+        "went with 'very few applied'",
+        doc="the expected wait at which the apply share is apply_share",
+    )
+
+    @field_validator("capacity")
+    @classmethod
+    def _increasing(cls, v: list[CapacityStep]) -> list[CapacityStep]:
+        if any(b.from_ <= a.from_ for a, b in zip(v, v[1:], strict=False)):
+            raise ValueError("capacity steps must have strictly increasing 'from' dates")
+        return v
+
+    def cases_per_year(self, day: dt.date) -> float:
+        """Decision capacity on `day`: the schedule plus any capacity building."""
+        base = self.asylum_cases_per_year
+        for step in self.capacity:
+            if step.from_ <= day:
+                base = step.cases_per_year
+        if self.capacity_building is not None:
+            base += self.capacity_building.added(day)
+        return base
 
     @model_validator(mode="after")
     def _sum(self) -> ReceivingCountry:
@@ -612,6 +761,14 @@ class Announcement(Frozen):
         default_factory=lambda: ["guatemala", "honduras", "el_salvador", "other"]
     )
     groups: list[Group] = Field(default_factory=lambda: ["single_adult", "family"])
+
+
+class MomentumThreshold(Frozen):
+    """Perceived risk at which a group's network momentum is stationary."""
+
+    single_adult: float = lever(0.5, unit="share", ge=0, le=1)
+    family: float = lever(0.5, unit="share", ge=0, le=1)
+    unaccompanied_child: float = lever(0.5, unit="share", ge=0, le=1)
 
 
 class Deterrence(Frozen):
@@ -655,6 +812,47 @@ class Deterrence(Frozen):
         doc="outcomes that count as a consequence",
     )
     announcements: list[Announcement] = Field(default_factory=list)
+    momentum_rate: float = lever(
+        0.0,
+        unit="log change per month per unit of risk below the threshold",
+        ge=0,
+        le=10,
+        source="networks recruit while word is that the journey ends well, and stop when it "
+        "ends in consequences (cumulative causation, Massey 1990); no published estimate for "
+        "2018-19: estimated by `migsim calibrate` (prior 0-2, sim/fitting/parameters.py)",
+        doc="for the momentum_nationalities, once perceived risk has warmed up (delay_days + "
+        "memory_days), the log of a momentum factor changes each day by momentum_rate / 30 x "
+        "(momentum_threshold[group] - risk): departures grow month after month while the "
+        "perceived risk stays below the group's threshold and shrink while it is above; "
+        "0 = no momentum (factor 1)",
+    )
+    momentum_threshold: MomentumThreshold = lever(
+        default_factory=lambda: MomentumThreshold(),
+        source="estimated by `migsim calibrate` (prior 0-1 each)",
+        doc="perceived risk at which a group's momentum neither grows nor shrinks",
+    )
+    momentum_from: dt.date = lever(
+        dt.date(2017, 10, 1),
+        source="the first month of the data the calibration fitted (Oct 2017)",
+        doc="the momentum is integrated from this date (after the perceived risk's warm-up), "
+        "whatever the run's start: a run starting later is simulated from this date minus "
+        "warmup_days, so it follows the same path as the calibration's runs",
+    )
+    momentum_nationalities: list[Nationality] = lever(
+        default_factory=lambda: ["guatemala", "honduras", "el_salvador"],
+        source="assumption: the Northern-Triangle asylum-seeking streams, whose networks carried "
+        "the 2018-19 surge; Mexicans (mostly circular single adults, exempt from MPP, the bar "
+        "and the agreements) and other nationalities keep the level response only",
+        doc="nationalities whose departures carry the momentum factor",
+    )
+    momentum_bound: float = lever(
+        20.0,
+        unit="factor",
+        ge=1,
+        le=1000,
+        source="assumption: a safety bound on the integrated response",
+        doc="the momentum factor stays within [1 / bound, bound]",
+    )
 
 
 class MPPStep(Frozen):
@@ -894,7 +1092,7 @@ class Scenario(Frozen):
         """Refuse up front a run whose size would be absurd (time and memory grow with it):
         persons estimated as departures.rates x mean seasonality x months (warm-up
         included) x scale, before levels, trends, shocks and re-attempts."""
-        months = (self.days + self.warmup_days) / 30.4375
+        months = (self.end - self.origin).days / 30.4375
         per_month = sum(sum(r.model_dump().values()) for r in self.departures.rates.values())
         persons = per_month * (sum(self.departures.seasonality) / 12) * months * self.scale
         if persons > MAX_PERSONS:
@@ -921,3 +1119,12 @@ class Scenario(Frozen):
     @property
     def days(self) -> int:
         return (self.end - self.start).days
+
+    @property
+    def origin(self) -> dt.date:
+        """The first simulated day: `start - warmup_days`, or earlier when the network
+        momentum must be integrated from `deterrence.momentum_from`."""
+        first = self.start
+        if self.deterrence.momentum_rate > 0:
+            first = min(first, self.deterrence.momentum_from)
+        return first - dt.timedelta(days=self.warmup_days)
