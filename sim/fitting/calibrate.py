@@ -32,7 +32,7 @@ import time
 import warnings
 from collections.abc import Callable
 from concurrent.futures import Executor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -208,10 +208,11 @@ def calibrate(
     if done:
         say(f"resuming: {len(done)} trials done, {remaining} to go")
     batch = max(1, jobs)
+    template = Trial(window, {}, demand0, obs, reps, inner)  # what every evaluation shares
     while remaining > 0:
         n = min(batch, remaining)
         asked = [study.ask(dists) for _ in range(n)]
-        tasks = [Trial(window, dict(t.params), demand0, obs, reps, inner) for t in asked]
+        tasks = [replace(template, values=dict(t.params)) for t in asked]
         results = _evaluate_all(tasks, executor)
         for t, (value, vec, _terms) in zip(asked, results, strict=True):
             t.set_user_attr("demand", json.dumps([round(x, 6) for x in vec]))
@@ -222,34 +223,25 @@ def calibrate(
             f"trials {len(study.trials)}/{trials}: best loss {best:.1f} ({time.perf_counter() - t0:.0f} s)"
         )
     if posterior_evals > 0:
-        _importance_stage(
-            study,
-            dists,
-            window,
-            demand0,
-            obs,
-            reps,
-            inner,
-            executor,
-            jobs,
-            posterior_evals,
-            seed,
-            say,
-        )
-    noise = loss_noise(study, window, demand0, obs, reps, inner, executor)
+        _importance_stage(study, dists, template, executor, jobs, posterior_evals, seed, say)
+    noise = loss_noise(study, template, executor)
     say(f"Monte Carlo sd of the loss at the best point: {noise:.1f}")
     return _summarise(base, study, obs, window, reps, seed, noise)
 
 
-def loss_noise(study, window, demand0, obs, reps, inner, executor) -> float:  # noqa: ANN001
+def loss_noise(study, template: Trial, executor: Executor | None) -> float:  # noqa: ANN001
     """The sd of the loss at the best trial's strengths over `NOISE_SEEDS` other seeds: how
     much of a difference in loss between two trials is the simulation's luck."""
     best = min(_complete(study), key=lambda t: t.value)
+    window = template.window
     tasks = [
-        Trial(window.model_copy(update={"seed": window.seed + 1 + i}), dict(best.params),
-              demand0, obs, reps, inner)
+        replace(
+            template,
+            window=window.model_copy(update={"seed": window.seed + 1 + i}),
+            values=dict(best.params),
+        )
         for i in range(NOISE_SEEDS)
-    ]  # fmt: skip
+    ]
     losses = [r[0] for r in _evaluate_all(tasks, executor)]
     return float(np.std(losses, ddof=1)) if len(losses) > 1 else 0.0
 
@@ -336,20 +328,16 @@ def _complete(study):  # noqa: ANN001, ANN202
     return [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
 
 
-def _importance_stage(
-    study,
-    dists,
-    window,
-    demand0,
-    obs,
-    reps,
-    inner,
-    executor,
-    jobs,  # noqa: ANN001, PLR0913
-    n,
-    seed,
-    say,
-) -> None:  # noqa: ANN001
+def _importance_stage(  # noqa: PLR0913
+    study,  # noqa: ANN001
+    dists: dict,
+    template: Trial,
+    executor: Executor | None,
+    jobs: int,
+    n: int,
+    seed: int,
+    say: Callable[[str], None],
+) -> None:
     """Evaluate the `n` importance draws (the same ones on a resume) not yet in the study."""
     import optuna
 
@@ -363,7 +351,7 @@ def _importance_stage(
     t0 = time.perf_counter()
     for start in range(0, len(todo), max(1, jobs)):
         chunk = todo[start : start + max(1, jobs)]
-        tasks = [Trial(window, values[i], demand0, obs, reps, inner) for i in chunk]
+        tasks = [replace(template, values=values[i]) for i in chunk]
         for i, (value, vec, _terms) in zip(chunk, _evaluate_all(tasks, executor), strict=True):
             study.add_trial(
                 optuna.trial.create_trial(
