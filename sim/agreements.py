@@ -46,8 +46,9 @@ class ReceivingSignal(Protocol):
     def capacity_at(self, day: int) -> float: ...  # cases a year, full scale
 
 
-def rule_cap(step: Step, scale: float, apply_share: float, receiving: ReceivingSignal | None,
-             day: int) -> float:  # fmt: skip
+def rule_cap(
+    step: Step, scale: float, apply_share: float, receiving: ReceivingSignal | None, day: int
+) -> float:
     """The weekly cap (persons, at simulation scale) that `step`'s rule allows on `day`."""
     full = step.cap / scale  # weekly_cap at full scale
     if step.rule == "fixed" or receiving is None:

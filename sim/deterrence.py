@@ -22,6 +22,10 @@ departures grow month after month, and a lasting rise in consequences (MPP, remo
 in Mexico) turns growth into decline. M stays within [1 / momentum_bound, momentum_bound];
 the departure multiplier is m x M (M acts before the reference date too: it carries the
 surge that led up to it). `momentum_rate = 0` gives M = 1 exactly.
+
+The daily counts of outcomes and consequences are not kept here: they are the recorder's
+flows (`processed` + `stopped_in_mexico`, and `consequences`), read once a day through
+`observed`, so the border's hot path does not update numpy arrays one party at a time.
 """
 
 from __future__ import annotations
