@@ -3,7 +3,8 @@
 Perceived risk for each nationality x group is the share of its recent outcomes (parties
 processed at the border or stopped in Mexico) that met a consequence, learned `delay_days`
 late and smoothed exponentially over `memory_days` (ratio of smoothed counts). Dated
-announcements add a decaying shift. From `reference_date` on, departures are multiplied by
+announcements (the scenario's own, and the enforcement surge's: `Enforcement.announcements`)
+add a decaying shift with no news delay: a declaration is heard at once. From `reference_date` on, departures are multiplied by
 
     m = clip(1 - effect * (risk - risk_ref) / (1 - risk_ref), 0, 1 + effect)
 
@@ -30,14 +31,14 @@ flows (`processed` + `stopped_in_mexico`, and `consequences`), read once a day t
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
 from sim.calendar import SimCalendar
 from sim.domain import GROUP_INDEX, GROUPS, NAT_INDEX, NATIONALITIES
 from sim.recorder import N_CELLS
-from sim.scenario.schema import Deterrence
+from sim.scenario.schema import Announcement, Deterrence
 
 
 class PerceivedRisk:
@@ -46,8 +47,10 @@ class PerceivedRisk:
         cfg: Deterrence,
         cal: SimCalendar,
         observed: Callable[[int], tuple[np.ndarray, np.ndarray]],
+        announcements: Sequence[Announcement] = (),
     ) -> None:
-        """`observed(day)` gives that day's outcomes and consequences, persons per cell."""
+        """`observed(day)` gives that day's outcomes and consequences, persons per cell;
+        `announcements` are added to the scenario's own (e.g. the enforcement surge's)."""
         self.cfg = cfg
         self.observed = observed
         self.effect = cfg.effect
@@ -72,7 +75,7 @@ class PerceivedRisk:
         self.log_momentum = np.zeros(N_CELLS)
         self.shift = np.zeros((cal.days, N_CELLS))
         days = np.arange(cal.days)
-        for a in cfg.announcements:
+        for a in (*cfg.announcements, *announcements):
             d0 = cal.day(a.date)
             decay = np.where(days >= d0, np.exp(-(days - d0) / a.decay_days) * a.risk_shift, 0.0)
             for n in a.nationalities:

@@ -108,7 +108,9 @@ class Model:
         )
         self.journey = JourneyPlanner(sc, cal)
         self.rule = DispositionRule(sc, cal)
-        self.risk = PerceivedRisk(sc.deterrence, cal, self._observed)
+        self.risk = PerceivedRisk(
+            sc.deterrence, cal, self._observed, sc.enforcement.announcements()
+        )
         self.consequence_set = frozenset(sc.deterrence.consequences)
         self.consequence_states = [
             _CONSEQUENCE_STATE[c] for c in self.consequence_set if c in _CONSEQUENCE_STATE

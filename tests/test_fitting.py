@@ -247,6 +247,27 @@ def test_model_discrepancy_widens_bands_by_the_in_sample_error() -> None:
     assert (wide[wide["series"] == "honduras"]["value"] == 1e4).all()
 
 
+def test_model_discrepancy_is_corrected_for_the_parameters_fitted() -> None:
+    """n = 8 terms, p = 4 free parameters: sd x sqrt(8 / 4); p = 7 is capped at n / 4 left."""
+    from sim.fitting.discrepancy import residual_drift, residual_sd
+
+    terms = pd.DataFrame(
+        {
+            "kind": ["usbp"] * 8,
+            "what": ["mexico"] * 8,
+            "period": [f"2019-0{m}" for m in range(1, 9)],
+            "observed": [100.0] * 8,
+            "simulated": [100.0 * np.e ** (0.1 * (-1) ** m) for m in range(8)],
+        }
+    )
+    assert residual_sd(terms)["mexico"] == pytest.approx(0.1)
+    assert residual_sd(terms, 4)["mexico"] == pytest.approx(0.1 * np.sqrt(2))
+    assert residual_sd(terms, 7)["mexico"] == pytest.approx(0.2)
+    assert residual_drift(terms, 4)["mexico"] == pytest.approx(
+        np.sqrt(2) * residual_drift(terms)["mexico"]
+    )
+
+
 def test_model_discrepancy_grows_with_the_horizon() -> None:
     """sd(h)^2 = sd^2 + h d^2 with d^2 half the mean squared monthly change of the error:
     errors +0.2, -0.2 give sd 0.2 and d^2 = 0.4^2 / 2 = 0.08."""

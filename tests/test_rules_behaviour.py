@@ -15,7 +15,7 @@ from sim.domain import GROUP_INDEX, NAT_INDEX
 from sim.metering import PortMetering
 from sim.mpp import RemainInMexico
 from sim.recorder import N_CELLS
-from sim.scenario.schema import MPP, Deterrence, Metering
+from sim.scenario.schema import MPP, Deterrence, Enforcement, Metering
 from tests.rulekit import ORIGIN, context, date_of, flow, party, quiet, run_with, shares
 
 HN_FAM = NAT_INDEX["honduras"] * 3 + GROUP_INDEX["family"]
@@ -198,6 +198,43 @@ def test_announcement_shifts_risk_from_its_date_and_decays():
     # m = 1 - 0.5 x 0.3 / 0.8 on the announcement day, for the listed cell only
     assert out[d0][1] == pytest.approx(1 - 0.5 * 0.3 / 0.8)
     assert out[d0][2:] == pytest.approx((0.2, 1.0))
+
+
+def test_the_enforcement_surge_is_announced_to_non_mexicans_only():
+    """The surge's announcement shifts every non-Mexican cell's risk on each later hazard
+    step's date, not Mexicans' (Mexico's enforcement does not stop them), and vanishes with
+    a shift of 0 or without a surge (the attribution's `enforcement_surge` player)."""
+    d0 = 20
+    enf = Enforcement.model_validate(
+        {
+            "mexico": [
+                {"from": "2000-01-01", "daily_hazard": 0.005},
+                {"from": date_of(d0).isoformat(), "daily_hazard": 0.01},
+            ],
+            "announcement_risk_shift": 0.25,
+            "announcement_decay_days": 5.0,
+        }
+    )
+    ctx = context(days=40)
+
+    def observed(day: int):
+        out = np.full(N_CELLS, 100.0)
+        return out, out * 0.2
+
+    risk = PerceivedRisk(deterrence(), ctx.cal, observed, enf.announcements())
+    for day in range(d0 + 6):
+        risk.update(day)
+        if day == d0 - 1:
+            assert risk.risk == pytest.approx(np.full(N_CELLS, 0.2))
+        if day == d0:
+            on = risk.risk.copy()
+    mx = [NAT_INDEX["mexico"] * 3 + g for g in range(3)]
+    others = [c for c in range(N_CELLS) if c not in mx]
+    assert on[mx] == pytest.approx([0.2] * 3)
+    assert on[others] == pytest.approx([0.45] * len(others))
+    assert risk.risk[others] == pytest.approx([0.2 + 0.25 * math.exp(-1.0)] * len(others))
+    assert enf.model_copy(update={"announcement_risk_shift": 0.0}).announcements() == []
+    assert enf.model_copy(update={"mexico": enf.mexico[:1]}).announcements() == []
 
 
 # ----------------------------------------------------------------------------- re-attempts

@@ -8,7 +8,7 @@ with the players in S on and every other player off.
 | `deterrence` | `deterrence.effect = 0` (the level response is exactly 1) |
 | `momentum` | `deterrence.momentum_nationalities = []` (the network momentum factor is exactly 1; the rate is kept, so the run still starts at `momentum_from` and stays paired) |
 | `mpp` | `mpp.enrolment = []` (no one is returned to Mexico) |
-| `enforcement_surge` | `enforcement.mexico` = its first step only (the pre-surge hazard throughout) |
+| `enforcement_surge` | `enforcement.mexico` = its first step only (the pre-surge hazard throughout, and no announcement of a surge) |
 | `transit_bar` | `transit_bar.start = none` (no bar, whatever its court-dated coverage) |
 | `metering` | `metering.start = none` (ports take every arrival) |
 | `agreements` | `agreements = []` |
@@ -83,8 +83,11 @@ def _surge(s: Scenario, end: dt.date) -> str | None:
         return "enforcement.mexico has a single step"
     if all(st.from_ >= end for st in steps[1:]):
         return f"the surge starts {steps[1].from_}, after the run"
-    if all(st.daily_hazard == steps[0].daily_hazard for st in steps[1:]):
-        return "the later steps do not change the hazard"
+    if (
+        all(st.daily_hazard == steps[0].daily_hazard for st in steps[1:])
+        and s.enforcement.announcement_risk_shift == 0
+    ):
+        return "the later steps change neither the hazard nor the perceived risk"
     return None
 
 

@@ -174,8 +174,9 @@ def run_origin(
     terms = getattr(cal, "terms", None)
     if terms is not None and "kind" in getattr(terms, "columns", ()):
         # bands include the in-sample model error, not only noise and parameters
+        p = int(getattr(cal, "free_parameters", 0))
         widened = with_discrepancy(
-            sim, residual_sd(terms), drift=residual_drift(terms), last_fitted=origin
+            sim, residual_sd(terms, p), drift=residual_drift(terms, p), last_fitted=origin
         )
         summary = summarise(widened)
         mean = summarise(sim)["mean"].to_numpy()

@@ -252,7 +252,7 @@ SAMPLERS = ("tpe", "cmaes")
 def _sampler(method: str, start: dict[str, float], trials: int, seed: int):  # noqa: ANN202
     """Optuna's seeded multivariate TPE, or CMA-ES started at `start` (the `cmaes` package):
     TPE explores the whole prior box; CMA-ES adapts a search distribution around the start
-    and copes better with the noisy, correlated loss of the 21 strengths."""
+    and copes better with the noisy, correlated loss of the 23 strengths."""
     import optuna
 
     if method == "cmaes":

@@ -14,6 +14,12 @@ being drawn afresh). So the error's sd grows with the horizon like a random walk
 
 where e_t is the in-sample log error; for an error that is white noise d = sd, for a
 persistent one d is smaller. In-sample months (h <= 0) get sd.
+
+In-sample errors understate the error on new months: the fit chose its free parameters to
+make them small. Like a regression's residual variance, both sd^2 and d^2 are divided by
+the degrees of freedom left, (n - p) / n, with n the calibration's loss terms and p its free
+parameters (demand and mechanisms): the fewer months an origin holds per parameter, the
+wider its band.
 """
 
 from __future__ import annotations
@@ -38,15 +44,28 @@ def _log_errors(terms: pd.DataFrame) -> dict[str, np.ndarray]:
     return out
 
 
-def residual_sd(terms: pd.DataFrame) -> dict[str, float]:
-    """RMS of log(simulated / observed) per USBP series, and for their total."""
-    return {k: float(np.sqrt(np.mean(e**2))) for k, e in _log_errors(terms).items()}
+def dof_inflation(terms: pd.DataFrame, free_parameters: int) -> float:
+    """sqrt(n / (n - p)): the factor on an in-sample error sd for the p parameters fitted to
+    n loss terms (at most 2, where fewer than 4 terms a parameter are left)."""
+    n = len(terms)
+    if free_parameters <= 0 or n == 0:
+        return 1.0
+    return float(np.sqrt(n / max(n - free_parameters, n / 4)))
 
 
-def residual_drift(terms: pd.DataFrame) -> dict[str, float]:
-    """d per series: sqrt(mean squared month-to-month change of the log error / 2)."""
+def residual_sd(terms: pd.DataFrame, free_parameters: int = 0) -> dict[str, float]:
+    """RMS of log(simulated / observed) per USBP series, and for their total, corrected for
+    the `free_parameters` the fit spent (`dof_inflation`)."""
+    f = dof_inflation(terms, free_parameters)
+    return {k: f * float(np.sqrt(np.mean(e**2))) for k, e in _log_errors(terms).items()}
+
+
+def residual_drift(terms: pd.DataFrame, free_parameters: int = 0) -> dict[str, float]:
+    """d per series: sqrt(mean squared month-to-month change of the log error / 2), corrected
+    like `residual_sd`."""
+    f = dof_inflation(terms, free_parameters)
     return {
-        k: float(np.sqrt(np.mean(np.diff(e) ** 2) / 2)) if len(e) > 1 else 0.0
+        k: f * float(np.sqrt(np.mean(np.diff(e) ** 2) / 2)) if len(e) > 1 else 0.0
         for k, e in _log_errors(terms).items()
     }
 

@@ -70,6 +70,9 @@ def to_toml(cal: Calibration, fitted: Scenario, header: str) -> str:
             f"    {{ from = {step.from_.isoformat()}, daily_hazard = {step.daily_hazard:.6f} }},"
         )
     lines.append("]")
+    e = fitted.enforcement
+    lines.append(f"announcement_risk_shift = {e.announcement_risk_shift:.4f}")
+    lines.append(f"announcement_decay_days = {e.announcement_decay_days:.2f}")
     m = fitted.mpp
     lines += [
         "",

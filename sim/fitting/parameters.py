@@ -52,19 +52,19 @@ PARAMETERS: tuple[Parameter, ...] = (
         "deterrence.momentum_threshold.single_adult",
         0.0,
         1.0,
-        "perceived risk at which Northern-Triangle single adults' momentum is stationary",
+        "perceived risk at which non-Mexican single adults' momentum is stationary",
     ),
     Parameter(
         "deterrence.momentum_threshold.family",
         0.0,
         1.0,
-        "perceived risk at which Northern-Triangle families' momentum is stationary",
+        "perceived risk at which non-Mexican families' momentum is stationary",
     ),
     Parameter(
         "deterrence.momentum_threshold.unaccompanied_child",
         0.0,
         1.0,
-        "perceived risk at which Northern-Triangle children's momentum is stationary",
+        "perceived risk at which non-Mexican children's momentum is stationary",
     ),
     Parameter(
         "enforcement.mexico.0.daily_hazard",
@@ -78,6 +78,20 @@ PARAMETERS: tuple[Parameter, ...] = (
         1.0,
         3.5,
         "stop hazard after 7 Jun 2019 relative to before (target: 1,030/day; 81,000 Jun-Sep)",
+    ),
+    Parameter(
+        "enforcement.announcement_risk_shift",
+        0.0,
+        0.5,
+        "perceived risk added on the surge's date (7 Jun 2019, announced and front-page "
+        "news), decaying; 0.5 would double a risk of 0.5; 0 = word travels only as outcomes",
+    ),
+    Parameter(
+        "enforcement.announcement_decay_days",
+        20,
+        365,
+        "e-folding time of the announcement's shift, days",
+        log=True,
     ),
     Parameter("mpp.enrolment.0.share", 0.0, 0.05, "MPP share from 29 Jan 2019 (Tijuana only)"),
     Parameter(

@@ -1,6 +1,6 @@
 """Posterior by importance sampling around the search's mode (the ABC-SMC stand-in).
 
-Why not ABC-SMC from the prior (pyabc): with 21 mechanism strengths, each evaluation a
+Why not ABC-SMC from the prior (pyabc): with 23 mechanism strengths, each evaluation a
 demand refit plus simulations, an SMC run that starts from the uniform prior needs thousands
 of evaluations before its populations reach the region the Optuna search has already found.
 Importance sampling targets the same quasi-posterior with a few hundred:

@@ -338,6 +338,42 @@ class Enforcement(Frozen):
         unit="1/day while in Mexico",
         source="Mexican apprehensions ~547/day Jan-May 2019 -> ~1,030/day Jun-Jul 2019 (SEDENA; Mexico News Daily)",
     )
+    announcement_risk_shift: float = lever(
+        0.0,
+        unit="added perceived risk",
+        ge=0,
+        le=1,
+        source="the 7 Jun 2019 US-Mexico declaration and the National Guard's deployment were "
+        "announced, not phased in (domain facts); no published estimate of how origin "
+        "communities read them: estimated by `migsim calibrate` (prior 0-0.5)",
+        doc="on the start date of each later hazard step (the surge) the perceived risk of "
+        "every non-Mexican cell jumps by this and the jump decays with "
+        "announcement_decay_days: word of a crackdown travels faster than its outcomes, "
+        "which reach origins only after deterrence.delay_days; 0 = none",
+    )
+    announcement_decay_days: float = lever(
+        90,
+        unit="days (e-folding)",
+        gt=0,
+        le=MAX_DAYS,
+        source="no published estimate: estimated by `migsim calibrate` (prior 20-365, log)",
+    )
+
+    def announcements(self) -> list[Announcement]:
+        """The surge's announcements as perceived-risk shifts (none when the shift is 0):
+        Mexico's enforcement stops non-Mexicans only, so only they hear it as a risk."""
+        if self.announcement_risk_shift == 0.0:
+            return []
+        return [
+            Announcement(
+                date=step.from_,
+                risk_shift=self.announcement_risk_shift,
+                decay_days=self.announcement_decay_days,
+                nationalities=["guatemala", "honduras", "el_salvador", "other"],
+                groups=["single_adult", "family", "unaccompanied_child"],
+            )
+            for step in self.mexico[1:]
+        ]
 
     @field_validator("mexico")
     @classmethod
@@ -839,10 +875,12 @@ class Deterrence(Frozen):
         "warmup_days, so it follows the same path as the calibration's runs",
     )
     momentum_nationalities: list[Nationality] = lever(
-        default_factory=lambda: ["guatemala", "honduras", "el_salvador"],
-        source="assumption: the Northern-Triangle asylum-seeking streams, whose networks carried "
-        "the 2018-19 surge; Mexicans (mostly circular single adults, exempt from MPP, the bar "
-        "and the agreements) and other nationalities keep the level response only",
+        default_factory=lambda: ["guatemala", "honduras", "el_salvador", "other"],
+        source="assumption: the asylum-seeking streams through Mexico, whose networks carried "
+        "the 2018-19 surge (Northern Triangle; the other nationalities, x10 from Oct 2017 to "
+        "May 2019, are subject to MPP, the bar and Mexico's enforcement too); Mexicans "
+        "(mostly circular single adults, exempt from MPP, the bar and the agreements) keep "
+        "the level response only",
         doc="nationalities whose departures carry the momentum factor",
     )
     momentum_bound: float = lever(
