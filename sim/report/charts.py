@@ -25,6 +25,13 @@ RUN_CAPTIONS = {
 def batch_caption(name: str, reference: str) -> str:
     """Captions for `weekly_<metric>.png`, `difference_weekly_<metric>.png`, `difference_totals.png`."""
     stem = Path(name).stem
+    if stem == "weekly_transferred":
+        return (
+            "Weekly transfers per agreement and point (median, 5–95% band) against each "
+            "point's weekly cap (dashed), in the agreement's own weeks."
+        )
+    if stem == "sweep_outcomes":
+        return "Outcome totals against the lever values: mean and 5–95% interval."
     if stem == "difference_totals":
         return f"Headline totals: paired difference from {reference}, mean and 5–95% interval."
     if stem.startswith("difference_weekly_"):
