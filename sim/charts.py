@@ -83,7 +83,10 @@ def write_run_charts(result: RunResult, folder: Path) -> list[Path]:
         "dispositions_by_group.png": _dispositions_chart,
     }
     written = []
+    skipped = skipped_run_charts(result)
     for name, draw in charts.items():
+        if f"charts/{name}" in skipped:
+            continue
         fig = draw(result)
         try:
             fig.savefig(folder / name, dpi=DPI, facecolor="white")
@@ -91,6 +94,17 @@ def write_run_charts(result: RunResult, folder: Path) -> list[Path]:
             plt.close(fig)
         written.append(folder / name)
     return written
+
+
+def skipped_run_charts(result: RunResult) -> dict[str, str]:
+    """Charts a run does not write, with the reason (recorded in its manifest): a chart
+    with nothing to show is no chart, and an empty file would only mislead."""
+    s = result.scenario
+    if not s.agreements:
+        return {"charts/transfers_vs_cap.png": "no agreement in this scenario"}
+    if not any(max(a.start, s.start) < min(a.end or s.end, s.end) for a in s.agreements):
+        return {"charts/transfers_vs_cap.png": "no agreement in force in the reported period"}
+    return {}
 
 
 # ----------------------------------------------------------------------------- policy dates
@@ -215,6 +229,12 @@ def _month_span(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
     return lo, hi
 
 
+def _pad_months(ax: Axes, lo: dt.date, hi: dt.date) -> None:
+    """A little room left and right, so the first and last month's bars do not touch the
+    frame (the panels share the x axis, so one call sets them all)."""
+    ax.set_xlim(pd.Timestamp(lo) - pd.Timedelta(days=8), pd.Timestamp(hi) + pd.Timedelta(days=4))
+
+
 def _stacked_bars(
     ax: Axes,
     table: pd.DataFrame,
@@ -285,6 +305,7 @@ def _encounters_chart(result: RunResult) -> Figure:
     fig, (ax,), markers = _timeline_figure(
         result, "Southwest-border encounters by nationality, per month", lo, hi, 1, 5.0
     )
+    _pad_months(ax, lo, hi)
     enc = result.daily[result.daily["metric"] == "encounters"]
     table = monthly(_daily_wide(enc, "nationality", s.start, s.end))
     table = table[[n for n in NATIONALITIES if n in table.columns]]
@@ -335,23 +356,8 @@ def _transfers_chart(result: RunResult) -> Figure:
     title = "Weekly transfers under Asylum Cooperative Agreements vs the weekly cap"
     windows = [(a, max(a.start, s.start), min(a.end or s.end, s.end)) for a in s.agreements]
     windows = [w for w in windows if w[1] < w[2]]
-    if not windows:
-        fig, ax = plt.subplots(figsize=(FIG_WIDTH, 4.0), layout="constrained")
-        fig.suptitle(title, fontsize=14, fontweight="bold")
-        ax.axis("off")
-        reason = "outside the reported period" if s.agreements else "in this scenario"
-        ax.text(
-            0.5,
-            0.5,
-            f"no agreement {reason}",
-            transform=ax.transAxes,
-            ha="center",
-            va="center",
-            fontsize=16,
-            color="#555555",
-        )
-        _footer(fig, result)
-        return fig
+    if not windows:  # write_run_charts skips it (skipped_run_charts)
+        raise ValueError(f"{s.name}: no agreement in force, so no transfers chart")
     lo = min(w[1] for w in windows) - dt.timedelta(days=3)
     hi = max(w[2] for w in windows) + dt.timedelta(days=3)
     fig, axes, markers = _timeline_figure(result, title, lo, hi, len(windows), 3.6)
@@ -428,6 +434,7 @@ def _dispositions_chart(result: RunResult) -> Figure:
     fig, axes, markers = _timeline_figure(
         result, "Outcomes of border processing by group, per month", lo, hi, len(GROUPS), 3.2
     )
+    _pad_months(axes[0], lo, hi)
     d = result.daily
     present = [m for m in OUTCOMES if m in set(d["metric"].unique())]
     colors = {m: c for m, (_, c) in OUTCOMES.items()}

@@ -85,7 +85,7 @@ def omitted(shown: Sequence[str], total: int, what: str = "points") -> str:
     if len(shown) >= total:
         return ""
     return (
-        f"{total - len(shown)} of {total} {what} are not drawn (too many lines to read); "
+        f"{total - len(shown)} of {total} {what} are not drawn (more would not be readable); "
         "every one is in the report's tables and the folder's Parquet files."
     )
 

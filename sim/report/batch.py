@@ -283,7 +283,11 @@ def build_batch(folder: Path, manifest: Mapping[str, Any]) -> Report:
         sections=[
             *design,
             Section("headline", "Headline totals with intervals", headline_body),
-            Section("charts", "Charts", charts_body(charts, captions)),
+            Section(
+                "charts",
+                "Charts",
+                charts_body(charts, captions, skipped=manifest.get("charts_skipped")),
+            ),
             Section(
                 "scenario",
                 "Scenarios",

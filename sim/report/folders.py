@@ -84,7 +84,7 @@ def read_csv(path: Path, text_columns: tuple[str, ...] = ()) -> pd.DataFrame:
     frame = _read(path, pd.read_csv)
     for col in text_columns:
         if col in frame.columns:
-            frame[col] = frame[col].fillna("").astype(str)
+            frame[col] = frame[col].astype(object).where(frame[col].notna(), "").astype(str)
     return frame
 
 
