@@ -165,6 +165,27 @@ def sensitivity_folder(sweep_file: Path) -> Path:
     return out
 
 
+@pytest.fixture(scope="module")
+def backtest_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("report") / "backtest"
+    checked(
+        *("backtest", "scenarios/historical.toml", "--origins", "2019-06", "--horizon", "2"),
+        *("--trials", "1", "--prefit", "1", "--inner", "1", "--reps", "1", "--scale", "0.02"),
+        *("--jobs", "1", "--out", str(out)),
+    )
+    return out
+
+
+@pytest.fixture(scope="module")
+def attribution_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("report") / "attribution"
+    checked(
+        *("attribute", "scenarios/historical.toml", "--scale", "0.02", "--reps", "2"),
+        *("--jobs", "1", "--players", "mpp,enforcement_surge", "--out", str(out)),
+    )
+    return out
+
+
 # ----------------------------------------------------------------------------- browser
 def chromium_path() -> str | None:
     for candidate in (
@@ -345,6 +366,27 @@ def test_skipped_run_chart_is_named_in_the_report(browser: Any, tmp_path: Path) 
     assert_renders(facts, charts=3, min_tables=2)
     _, text = build(out)
     assert "transfers_vs_cap.png: no agreement in this scenario" in text
+
+
+def test_backtest_report_renders_in_chromium(browser: Any, backtest_folder: Path) -> None:
+    facts = open_report(browser, make_report(backtest_folder))
+    assert_renders(facts, charts=1, min_tables=1)  # the fan chart of the one origin
+    assert facts["sections"][0] == "Forecast scores"
+    scores = [t for t in facts["tables"] if t["section"] == "scores"][0]
+    assert scores["head"][:3] == ["Series", "Method", "Horizon (months)"]
+    n_scores = len(pd.read_csv(backtest_folder / "scores.csv"))
+    assert scores["rows"] == n_scores
+    assert "scale 0.02" in facts["facts"] and "1 replication ·" in facts["facts"]
+
+
+def test_attribution_report_renders_in_chromium(browser: Any, attribution_folder: Path) -> None:
+    facts = open_report(browser, make_report(attribution_folder))
+    assert_renders(facts, charts=1, min_tables=4)  # the waterfall; a table per series
+    assert facts["sections"][0] == "Contributions"
+    tables = [t for t in facts["tables"] if t["section"] == "contributions"]
+    assert all(t["head"] == ["Mechanism", "Contribution", "90% interval"] for t in tables)
+    assert len(tables) == pd.read_csv(attribution_folder / "attribution.csv")["series"].nunique()
+    assert "2 replications" in facts["facts"] and "posterior draws: no" in facts["facts"]
 
 
 # ----------------------------------------------------------------------------- content

@@ -173,6 +173,8 @@ def indices_body(folder: Path, manifest: Mapping[str, Any]) -> Html:
             parts.append(paragraph(meaning(outcome), cls="muted"))
         parts.append(table(header, make(d), numeric=range(2, len(header))))
     chart = folder / "charts" / f"sensitivity_{method}.png"
+    if not chart.is_file():  # folders written before the chart moved into charts/
+        chart = folder / f"sensitivity_{method}.png"
     if chart.is_file():
         caption = f"{METHOD_NAME[method]} per outcome, most influential lever first."
         parts.append(charts_body([chart], {chart.name: caption}))
