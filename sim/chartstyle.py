@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import matplotlib.dates as mdates
 import matplotlib.ticker as mticker
 import pandas as pd
 from matplotlib.axes import Axes
@@ -30,13 +31,6 @@ POLICY_COLOR, AGREEMENT_COLOR = "#444444", "#7B2D8E"
 FOOTER_COLOR = "#555555"
 THOUSANDS = mticker.FuncFormatter(lambda v, _pos: f"{v:,.0f}")
 GROUP_SHORT = {"single_adult": "single adults", "family": "families"}
-
-
-def number(value: float) -> str:
-    """A count as a reader says it: thousands separators, decimals only below 10."""
-    if abs(value) >= 10 or float(value).is_integer():
-        return f"{value:,.0f}"
-    return f"{value:,.2g}"
 
 
 def wrap(text: str, width: int = 28) -> str:
@@ -168,7 +162,7 @@ def mark_dates(axes: Sequence[Axes], markers: Sequence[Marker]) -> str:
         x = pd.Timestamp(m.date)
         for ax in axes:
             ax.axvline(x, color=color, lw=1.0, ls="--", alpha=0.8, zorder=4)
-        xf = (mdates_num(x) - lo) / max(hi - lo, 1e-9)
+        xf = (float(mdates.date2num(x)) - lo) / max(hi - lo, 1e-9)
         row = row + 1 if last_x is not None and xf - last_x < 0.025 and row < 2 else 0
         last_x = xf
         top.annotate(
@@ -187,9 +181,3 @@ def mark_dates(axes: Sequence[Axes], markers: Sequence[Marker]) -> str:
     return "Policy dates: " + "; ".join(
         f"{i} {m.label}, {m.date:%d %b %Y}" for i, m in enumerate(markers, start=1)
     )
-
-
-def mdates_num(x: pd.Timestamp) -> float:
-    import matplotlib.dates as mdates
-
-    return float(mdates.date2num(x))

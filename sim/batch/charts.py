@@ -21,6 +21,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from sim import chartstyle as cs
+from sim.batch.names import value_text
 from sim.batch.store import write_with
 
 MAX_LINES = 8  # more distinct points than this: the rest are named in the chart's footer
@@ -151,6 +152,7 @@ def transfers_chart(weekly: pd.DataFrame, ctx: Context, path: Path) -> bool:
             k = caps[caps["point"] == point]
             if s.empty:
                 continue
+            s, k = _close_last_week(s), _close_last_week(k)
             ax.fill_between(s["week"], s[0.05], s[0.95], step="post", color=c, alpha=0.2, lw=0)
             ax.step(s["week"], s[0.5], where="post", color=c, lw=1.6, label=ctx.name(point))
             ax.step(k["week"], k["cap"], where="post", color=c, lw=1.0, ls="--")
@@ -171,6 +173,14 @@ def transfers_chart(weekly: pd.DataFrame, ctx: Context, path: Path) -> bool:
     )
     _save(fig, path)
     return True
+
+
+def _close_last_week(rows: pd.DataFrame) -> pd.DataFrame:
+    """Repeat the last week's row 7 days on: a `post` step then draws the last week too."""
+    if rows.empty:
+        return rows
+    last = rows.iloc[[-1]].assign(week=rows["week"].iloc[-1] + pd.Timedelta(days=7))
+    return pd.concat([rows, last], ignore_index=True)
 
 
 def totals_difference_chart(
@@ -235,11 +245,15 @@ def surface_chart(
         ax.set_visible(False)
     groups = per_point.groupby(others, sort=False, dropna=False) if others else [((), per_point)]
     numeric = pd.api.types.is_numeric_dtype(per_point[x_lever])
-    ticks = list(dict.fromkeys(per_point[x_lever].map(_text)))
+    ticks = list(dict.fromkeys(per_point[x_lever].map(value_text)))
     for ax, outcome in zip(axes, present, strict=False):
         for i, (key, g) in enumerate(groups):
             g = g.sort_values(x_lever) if numeric else g
-            x = g[x_lever].to_numpy() if numeric else [ticks.index(_text(v)) for v in g[x_lever]]
+            x = (
+                g[x_lever].to_numpy()
+                if numeric
+                else [ticks.index(value_text(v)) for v in g[x_lever]]
+            )
             label = _group_label(others, key)
             c = cs.COLORS[i % len(cs.COLORS)]
             err = np.vstack([g[outcome] - g[f"{outcome}_q05"], g[f"{outcome}_q95"] - g[outcome]])
@@ -265,14 +279,8 @@ def surface_chart(
     return True
 
 
-def _text(value: object) -> str:
-    from sim.batch.names import value_text
-
-    return value_text(value)
-
-
 def _group_label(levers: Sequence[str], key: object) -> str:
     if not levers:
         return ""
     values = key if isinstance(key, tuple) else (key,)
-    return " · ".join(f"{n} {_text(v)}" for n, v in zip(levers, values, strict=False))
+    return " · ".join(f"{n} {value_text(v)}" for n, v in zip(levers, values, strict=False))

@@ -87,7 +87,6 @@ SURFACE_OUTCOMES = (
 def chart_context(points: Sequence[Point], reps: int) -> charts.Context:
     """Names, distinct points, footer and policy dates shared by a batch's charts."""
     records = [{"point": p.label, "hash": p.hash, "levers": p.levers} for p in points]
-    first = points[0].scenario
     scales = {p.scenario.scale for p in points}
     seeds = {p.scenario.seed for p in points}
     scenarios = list(dict.fromkeys(p.scenario.name for p in points))
@@ -109,9 +108,19 @@ def chart_context(points: Sequence[Point], reps: int) -> charts.Context:
             reps,
             seeds.pop() if len(seeds) == 1 else None,
         ),
-        markers=cs.policy_markers(first),
+        markers=_markers(points),
         notes=tuple(notes),
     )
+
+
+def _markers(points: Sequence[Point]) -> list[cs.Marker]:
+    """Policy dates of every scenario in the batch, each once (a baseline without an
+    agreement next to one with it still shows the agreement's dates)."""
+    seen: dict[tuple, cs.Marker] = {}
+    for p in points:
+        for m in cs.policy_markers(p.scenario):
+            seen.setdefault((m.date, m.label), m)
+    return sorted(seen.values(), key=lambda m: (m.date, m.label))
 
 
 def agreement_starts(points: Sequence[Point]) -> dict[tuple[str, str], pd.Timestamp]:
