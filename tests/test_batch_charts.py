@@ -46,6 +46,17 @@ def test_weeks_start_on_the_agreement_not_the_report() -> None:
     assert (aligned["week"].dt.day_of_week == 3).all()
 
 
+def test_sparse_transfer_rows_still_fill_their_week() -> None:
+    """A transfer series may skip days without transfers: weeks are told by the cap."""
+    cap = _daily("2019-11-21", 28, "transfer_cap", 100.0, "g")
+    sparse = _daily("2019-11-23", 1, "transferred", 60.0, "g")  # the first week's 3rd day
+    weeks = weekly_transfers(
+        pd.concat([cap, sparse], ignore_index=True), {("p", "g"): pd.Timestamp("2019-11-21")}
+    )
+    assert list(weeks["transferred"]) == [60.0, 0.0, 0.0, 0.0]
+    assert list(weeks["cap"]) == [100.0] * 4
+
+
 def test_partial_weeks_are_dropped_at_both_ends() -> None:
     daily = _daily("2019-11-18", 30, "encounters", 1.0)
     out = weekly(daily, ["encounters"], set(), {"p": pd.Timestamp("2019-11-21")})

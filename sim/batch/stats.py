@@ -146,7 +146,10 @@ def weekly_transfers(
     s = s.assign(_origin=pd.to_datetime(origin.to_numpy()))
     s = s[s["_origin"].notna()]
     keys = ["point", "replication", "agreement", "week"]
-    flows = _weeks(s[s["metric"] == "transferred"], None, keys, set(), window="agreement")
+    # whole weeks are told by the cap, recorded every day of the agreement (a transfer
+    # series may skip days without transfers)
+    transfers = s[s["metric"] == "transferred"]
+    flows = _weeks(transfers, None, keys, set(), window="agreement", whole_only=False)
     caps = s[s["metric"] == "transfer_cap"]
     caps = _weeks(caps, None, keys, set(), window="agreement", how="max")
     out = caps.rename(columns={"value": "cap"}).merge(
@@ -163,9 +166,11 @@ def _weeks(
     stocks: set[str],
     window: str = "point",
     how: str = "sum",
+    whole_only: bool = True,
 ) -> pd.DataFrame:
-    """Rows grouped into whole 7-day windows counted from an origin: per point (`origins`,
-    else its first date) or, with `window="agreement"`, the `_origin` column."""
+    """Rows grouped into 7-day windows counted from an origin: per point (`origins`, else
+    its first date) or, with `window="agreement"`, the `_origin` column; only windows
+    whose seven days all lie within the rows' dates unless `whole_only` is off."""
     if s.empty:
         return pd.DataFrame(columns=[*keys, "value"])
     group = ["point"] if window == "point" else ["point", "agreement"]
@@ -177,8 +182,9 @@ def _weeks(
         origin = s["_origin"].astype("datetime64[s]")
     k = (s["date"] - origin).dt.days // 7
     week = origin + pd.to_timedelta(k * 7, unit="D")
-    whole = (week >= first) & (week + pd.Timedelta(days=6) <= last)
-    s = s.assign(week=week.astype("datetime64[s]"))[whole]
+    s = s.assign(week=week.astype("datetime64[s]"))
+    if whole_only:
+        s = s[(week >= first) & (week + pd.Timedelta(days=6) <= last)]
     if how == "max":
         return s.groupby(keys, sort=True)["value"].max().reset_index()
     flows = s[~s["metric"].isin(stocks)].groupby(keys, sort=True)["value"].sum()
