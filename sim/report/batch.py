@@ -233,7 +233,7 @@ def _facts(
     facts.append(f"scale {scale_text(manifest, points)}")
     posterior = posterior_text(manifest)
     facts.append("posterior draws: " + posterior.split(":")[0])
-    facts.append(f"reference {reference}")
+    facts.append(f"reference {names(points).get(reference, reference)}")
     if manifest.get("status"):
         facts.append(str(manifest["status"]).replace("_", " "))
     return facts
