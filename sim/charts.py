@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -23,13 +22,22 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure  # noqa: E402
 
+from sim.chartstyle import (
+    AGREEMENT_COLOR,
+    DPI,
+    POLICY_COLOR,
+    THOUSANDS,
+    Marker,
+    footer,
+    of_scenario,
+    policy_markers,
+)
 from sim.domain import GROUPS, NATIONALITIES  # noqa: E402
-from sim.scenario.schema import Agreement, Scenario  # noqa: E402
+from sim.scenario.schema import Agreement  # noqa: E402
 
 if TYPE_CHECKING:
     from sim.results import RunResult
 
-DPI = 150
 FIG_WIDTH = 12.0  # inches
 PLOT_WIDTH = 8.0  # inches left for the plotting area (legend column and y labels take the rest)
 MARKER_FONT = 8.0  # points
@@ -45,7 +53,6 @@ GROUP_LABEL = {
     "family": "Family-unit members",
     "unaccompanied_child": "Unaccompanied children",
 }
-GROUP_SHORT = {"single_adult": "single adults", "family": "families"}
 # Okabe-Ito colours: distinguishable for colour-blind readers.
 NAT_COLOR = {
     "mexico": "#E69F00",
@@ -63,8 +70,6 @@ OUTCOMES = {  # metric -> (label, colour), in stacking order
     "transferred": ("Transferred (ACA)", "#CC79A7"),
     "hhs_referred": ("Referred to HHS", "#009E73"),
 }
-POLICY_COLOR, AGREEMENT_COLOR = "#444444", "#7B2D8E"
-THOUSANDS = mticker.FuncFormatter(lambda v, _pos: f"{v:,.0f}")
 
 
 def write_run_charts(result: RunResult, folder: Path) -> list[Path]:
@@ -78,7 +83,10 @@ def write_run_charts(result: RunResult, folder: Path) -> list[Path]:
         "dispositions_by_group.png": _dispositions_chart,
     }
     written = []
+    skipped = skipped_run_charts(result)
     for name, draw in charts.items():
+        if f"charts/{name}" in skipped:
+            continue
         fig = draw(result)
         try:
             fig.savefig(folder / name, dpi=DPI, facecolor="white")
@@ -88,42 +96,18 @@ def write_run_charts(result: RunResult, folder: Path) -> list[Path]:
     return written
 
 
+def skipped_run_charts(result: RunResult) -> dict[str, str]:
+    """Charts a run does not write, with the reason (recorded in its manifest): a chart
+    with nothing to show is no chart, and an empty file would only mislead."""
+    s = result.scenario
+    if not s.agreements:
+        return {"charts/transfers_vs_cap.png": "no agreement in this scenario"}
+    if not any(max(a.start, s.start) < min(a.end or s.end, s.end) for a in s.agreements):
+        return {"charts/transfers_vs_cap.png": "no agreement in force in the reported period"}
+    return {}
+
+
 # ----------------------------------------------------------------------------- policy dates
-@dataclass(frozen=True)
-class Marker:
-    date: dt.date
-    label: str
-    agreement: bool
-
-
-def policy_markers(s: Scenario) -> list[Marker]:
-    """Every policy change worth a vertical line; same-date agreement events are merged."""
-    plain: list[Marker] = []
-    if s.mpp.enrolment:
-        plain.append(Marker(s.mpp.enrolment[0].from_, "MPP begins", False))
-    plain += [
-        Marker(h.from_, "Mexico enforcement surge", False)
-        for h in s.enforcement.mexico
-        if h.from_ > s.start
-    ]
-    if s.transit_bar.start is not None:
-        plain.append(Marker(s.transit_bar.start, "Transit bar", False))
-    # (date, what) -> agreement names, so three ACAs starting together make one label
-    events: dict[tuple[dt.date, str], list[str]] = {}
-    for a in s.agreements:
-        for step in a.phase_in:
-            what = f"ACA for {' + '.join(GROUP_SHORT[g] for g in step.groups)}"
-            if step.from_ == a.start:
-                what = f"ACA starts ({' + '.join(GROUP_SHORT[g] for g in step.groups)})"
-            events.setdefault((step.from_, what), []).append(a.name)
-        if a.phase_in[0].from_ != a.start:
-            events.setdefault((a.start, "ACA starts"), []).append(a.name)
-        if a.end is not None:
-            events.setdefault((a.end, "ACA ends"), []).append(a.name)
-    plain += [Marker(d, f"{what}: {', '.join(names)}", True) for (d, what), names in events.items()]
-    return sorted(plain, key=lambda m: (m.date, m.label))
-
-
 def _label(m: Marker) -> str:
     return f"{m.label}\n{m.date:%d %b %Y}"
 
@@ -245,6 +229,12 @@ def _month_span(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
     return lo, hi
 
 
+def _pad_months(ax: Axes, lo: dt.date, hi: dt.date) -> None:
+    """A little room left and right, so the first and last month's bars do not touch the
+    frame (the panels share the x axis, so one call sets them all)."""
+    ax.set_xlim(pd.Timestamp(lo) - pd.Timedelta(days=8), pd.Timestamp(hi) + pd.Timedelta(days=4))
+
+
 def _stacked_bars(
     ax: Axes,
     table: pd.DataFrame,
@@ -289,18 +279,8 @@ def _style(ax: Axes, ylabel: str, legend_title: str | None = None) -> None:
 
 
 def _footer(fig: Figure, result: RunResult, *notes: str) -> None:
-    """Scenario, seed and scale (plus chart notes) in small grey text: slides stay traceable."""
-    s = result.scenario
-    line = f"Scenario {s.name}, seed {s.seed}, replication {result.replication}"
-    if s.scale < 1:
-        line += f"; simulated at scale {s.scale:g}, counts scaled back to persons"
-    fig.supxlabel(
-        "\n".join([line + ".", *(n for n in notes if n)]),
-        x=0.01,
-        ha="left",
-        fontsize=8,
-        color="#555555",
-    )
+    """Scenario, scale, replication and seed (plus chart notes): `sim.chartstyle.footer`."""
+    footer(fig, of_scenario(result.scenario, replication=result.replication), *notes)
 
 
 def _partial_note(start: dt.date, end: dt.date) -> str:
@@ -325,6 +305,7 @@ def _encounters_chart(result: RunResult) -> Figure:
     fig, (ax,), markers = _timeline_figure(
         result, "Southwest-border encounters by nationality, per month", lo, hi, 1, 5.0
     )
+    _pad_months(ax, lo, hi)
     enc = result.daily[result.daily["metric"] == "encounters"]
     table = monthly(_daily_wide(enc, "nationality", s.start, s.end))
     table = table[[n for n in NATIONALITIES if n in table.columns]]
@@ -375,23 +356,8 @@ def _transfers_chart(result: RunResult) -> Figure:
     title = "Weekly transfers under Asylum Cooperative Agreements vs the weekly cap"
     windows = [(a, max(a.start, s.start), min(a.end or s.end, s.end)) for a in s.agreements]
     windows = [w for w in windows if w[1] < w[2]]
-    if not windows:
-        fig, ax = plt.subplots(figsize=(FIG_WIDTH, 4.0), layout="constrained")
-        fig.suptitle(title, fontsize=14, fontweight="bold")
-        ax.axis("off")
-        reason = "outside the reported period" if s.agreements else "in this scenario"
-        ax.text(
-            0.5,
-            0.5,
-            f"no agreement {reason}",
-            transform=ax.transAxes,
-            ha="center",
-            va="center",
-            fontsize=16,
-            color="#555555",
-        )
-        _footer(fig, result)
-        return fig
+    if not windows:  # write_run_charts skips it (skipped_run_charts)
+        raise ValueError(f"{s.name}: no agreement in force, so no transfers chart")
     lo = min(w[1] for w in windows) - dt.timedelta(days=3)
     hi = max(w[2] for w in windows) + dt.timedelta(days=3)
     fig, axes, markers = _timeline_figure(result, title, lo, hi, len(windows), 3.6)
@@ -468,6 +434,7 @@ def _dispositions_chart(result: RunResult) -> Figure:
     fig, axes, markers = _timeline_figure(
         result, "Outcomes of border processing by group, per month", lo, hi, len(GROUPS), 3.2
     )
+    _pad_months(axes[0], lo, hi)
     d = result.daily
     present = [m for m in OUTCOMES if m in set(d["metric"].unique())]
     colors = {m: c for m, (_, c) in OUTCOMES.items()}

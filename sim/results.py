@@ -181,11 +181,13 @@ class RunResult:
         try:
             self.daily.to_parquet(tmp / "daily.parquet", index=False)
             self.summary().to_csv(tmp / "summary.csv", index=False)
-            (tmp / "manifest.json").write_text(json.dumps(self.manifest(), indent=2, default=str))
+            manifest = self.manifest()
             if charts:
-                from sim.charts import write_run_charts
+                from sim.charts import skipped_run_charts, write_run_charts
 
                 write_run_charts(self, tmp / "charts")
+                manifest["charts_skipped"] = skipped_run_charts(self)
+            (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
             replace_dir(tmp, out)
         except OSError as e:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -9,7 +9,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from sim.charts import policy_markers, write_run_charts
+from sim.charts import policy_markers, skipped_run_charts, write_run_charts
 from sim.model import Model
 from sim.results import RunResult
 from sim.scenario.loader import load_scenario
@@ -64,13 +64,51 @@ def test_transfers_chart_is_not_blank(aca_charts: tuple[list[Path], Path]) -> No
     assert blue.mean() > 0.01 and orange.mean() > 0.005
 
 
-def test_no_agreement_still_writes_every_chart(tmp_path: Path) -> None:
+def test_no_agreement_skips_the_transfers_chart_and_says_why(tmp_path: Path) -> None:
     result = _run("baseline.toml", scale=0.02)
     paths = write_run_charts(result, tmp_path)
-    assert {p.name for p in paths} == CHARTS
+    assert {p.name for p in paths} == CHARTS - {"transfers_vs_cap.png"}
+    assert {p.name for p in tmp_path.iterdir()} == CHARTS - {"transfers_vs_cap.png"}
     for p in paths:
         _image(p)
+    assert skipped_run_charts(result) == {
+        "charts/transfers_vs_cap.png": "no agreement in this scenario"
+    }
     assert not plt.get_fignums()
+
+
+def test_run_folder_manifest_records_skipped_charts(tmp_path: Path) -> None:
+    import json
+
+    out = _run("baseline.toml", scale=0.02).write(tmp_path / "run")
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["charts_skipped"] == {
+        "charts/transfers_vs_cap.png": "no agreement in this scenario"
+    }
+    assert not (out / "charts" / "transfers_vs_cap.png").exists()
+
+
+def test_monthly_bars_do_not_touch_the_frame() -> None:
+    """dispositions_by_group.png and the encounters chart: every bar lies inside the x
+    range with room to spare on both sides (they used to touch the frame)."""
+    from matplotlib.patches import Rectangle
+
+    from sim.charts import _dispositions_chart, _encounters_chart
+
+    result = _run("aca_guatemala.toml", scale=0.02)
+    for draw in (_dispositions_chart, _encounters_chart):
+        fig = draw(result)
+        try:
+            for ax in fig.axes:
+                bars = [p for p in ax.patches if isinstance(p, Rectangle) and p.get_height()]
+                if not bars:
+                    continue
+                lo, hi = ax.get_xlim()
+                left = min(b.get_x() for b in bars)
+                right = max(b.get_x() + b.get_width() for b in bars)
+                assert left - lo >= 2 and hi - right >= 2, (draw.__name__, lo, left, right, hi)
+        finally:
+            plt.close(fig)
 
 
 def test_policy_markers_merge_agreements_starting_together() -> None:

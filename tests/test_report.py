@@ -120,6 +120,72 @@ def batch_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
+SWEEP = f"""name = "caps"
+base = "{(SCENARIOS / "aca_guatemala.toml").as_posix()}"
+reps = 2
+
+[[levers]]
+name = "weekly_cap"
+path = "agreements.guatemala.phase_in.1.weekly_cap"
+values = [0, 1000]
+
+[[levers]]
+name = "groups"
+path = "agreements.guatemala.phase_in.1.groups"
+values = [["single_adult"], ["single_adult", "family"]]
+
+[sensitivity]
+outcomes = ["transferred", "custody_exits_over_72h"]
+trajectories = 3
+levels = 2
+reps = 1
+"""
+SHORT = ["--set", "scale=0.02", "--set", "start=2019-11-01", "--set", "end=2020-01-01"]
+
+
+@pytest.fixture(scope="module")
+def sweep_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("report") / "caps.toml"
+    path.write_text(SWEEP)
+    return path
+
+
+@pytest.fixture(scope="module")
+def sweep_folder(sweep_file: Path) -> Path:
+    out = sweep_file.parent / "sweep"
+    checked("sweep", str(sweep_file), *SHORT, "--jobs", "1", "--quiet", "--out", str(out))
+    return out
+
+
+@pytest.fixture(scope="module")
+def sensitivity_folder(sweep_file: Path) -> Path:
+    out = sweep_file.parent / "sensitivity"
+    args = ["sensitivity", str(sweep_file), "--method", "morris", *SHORT, "--jobs", "1"]
+    checked(*args, "--quiet", "--out", str(out))
+    return out
+
+
+@pytest.fixture(scope="module")
+def backtest_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("report") / "backtest"
+    checked(
+        *("backtest", "scenarios/historical.toml", "--origins", "2019-06", "--horizon", "2"),
+        *("--trials", "1", "--prefit", "1", "--inner", "1", "--reps", "1", "--scale", "0.02"),
+        *("--jobs", "1", "--out", str(out)),
+    )
+    return out
+
+
+@pytest.fixture(scope="module")
+def attribution_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("report") / "attribution"
+    checked(
+        *("attribute", "scenarios/historical.toml", "--scale", "0.02", "--reps", "2"),
+        *("--jobs", "1", "--players", "mpp,enforcement_surge", "--out", str(out)),
+    )
+    return out
+
+
 # ----------------------------------------------------------------------------- browser
 def chromium_path() -> str | None:
     for candidate in (
@@ -152,8 +218,13 @@ PAGE_FACTS = """() => ({
   images: Array.from(document.images).map(i => ({
     src: i.getAttribute('src').slice(0, 22), complete: i.complete, width: i.naturalWidth })),
   tables: Array.from(document.querySelectorAll('table')).map(t => ({
-    cls: t.className, rows: t.tBodies.length ? t.tBodies[0].rows.length : 0 })),
+    cls: t.className, rows: t.tBodies.length ? t.tBodies[0].rows.length : 0,
+    head: Array.from(t.querySelectorAll('thead th')).map(th => th.textContent),
+    section: t.closest('section') ? t.closest('section').id : '' })),
   sections: Array.from(document.querySelectorAll('section > h2')).map(h => h.textContent),
+  facts: (document.querySelector('header .facts-line') || {textContent: ''}).textContent,
+  figures: Array.from(document.querySelectorAll('section')).map(s => ({
+    id: s.id, images: s.querySelectorAll('img').length })),
 })"""
 
 
@@ -222,6 +293,100 @@ def test_batch_report_renders_in_chromium(browser: Any, batch_folder: Path) -> N
     path = make_report(batch_folder)
     facts = open_report(browser, path)
     assert_renders(facts, charts=len(list((batch_folder / "charts").glob("*.png"))), min_tables=3)
+
+
+def test_batch_report_states_replications_scale_and_posterior(
+    browser: Any, batch_folder: Path
+) -> None:
+    facts = open_report(browser, make_report(batch_folder))
+    assert "2 replications each" in facts["facts"]
+    assert "scale 0.02" in facts["facts"]
+    assert "posterior draws: no" in facts["facts"]
+
+
+def test_sweep_report_shows_design_and_surfaces_in_chromium(
+    browser: Any, sweep_folder: Path
+) -> None:
+    facts = open_report(browser, make_report(sweep_folder))
+    charts = len(list((sweep_folder / "charts").glob("*.png")))
+    assert_renders(facts, charts=charts, min_tables=3)
+    assert facts["sections"][0] == "Design and outcome surfaces"
+    design = [t for t in facts["tables"] if t["section"] == "design"]
+    assert design[0]["head"] == ["weekly_cap", "groups", "Design points (ids)"]
+    assert design[0]["rows"] == 4  # 2 caps x 2 group rules
+    assert any("transferred" in t["head"] for t in design)  # the outcome surface table
+    images = {f["id"]: f["images"] for f in facts["figures"]}
+    assert images["design"] == 1  # sweep_outcomes.png
+    assert "scale 0.02" in facts["facts"] and "2 replications each" in facts["facts"]
+    _, text = build(sweep_folder)
+    # points are named by their lever values, not by row ids
+    assert "weekly_cap 1,000 · groups single_adult+family" in text
+    manifest = json.loads((sweep_folder / "manifest.json").read_text())
+    assert "charts/weekly_transferred.png" in manifest["charts"]
+
+
+def test_sensitivity_report_leads_with_the_indices_in_chromium(
+    browser: Any, sensitivity_folder: Path
+) -> None:
+    facts = open_report(browser, make_report(sensitivity_folder))
+    assert_renders(facts, charts=1, min_tables=3)
+    assert facts["sections"][:2] == ["Sensitivity indices", "Design"]
+    indices = [t for t in facts["tables"] if t["section"] == "indices"]
+    assert len(indices) == 2  # one ranked table per outcome
+    for t in indices:
+        assert t["head"][:4] == ["Rank", "Lever", "μ*", "95% interval of μ*"]
+        assert "σ" in t["head"] and t["rows"] == 2  # both levers
+    images = {f["id"]: f["images"] for f in facts["figures"]}
+    assert images["indices"] == 1  # the indices chart, in the indices section
+    # the ranking is the one in sensitivity_morris.parquet
+    table = pd.read_parquet(sensitivity_folder / "sensitivity_morris.parquet")
+    top = table[table["outcome"] == "transferred"].sort_values("mu_star").iloc[-1]
+    _, text = build(sensitivity_folder)
+    first = re.search(r"<td>1</td><td>([a-z_]+)</td>", text.split("<h3>transferred</h3>")[1])
+    assert first is not None and first.group(1) == top["lever"]
+    # a 2-level Morris design on 2 x 2 values repeats points: said, and runs counted once
+    design = [t for t in facts["tables"] if t["section"] == "design"]
+    assert design[0]["rows"] <= 4
+    assert "They share that point" in text
+
+
+def test_skipped_run_chart_is_named_in_the_report(browser: Any, tmp_path: Path) -> None:
+    out = tmp_path / "baseline"
+    checked(
+        "run",
+        "scenarios/baseline.toml",
+        "--set",
+        "scale=0.02",
+        "--set",
+        "end=2019-03-01",
+        "--out",
+        str(out),
+    )
+    facts = open_report(browser, make_report(out))
+    assert_renders(facts, charts=3, min_tables=2)
+    _, text = build(out)
+    assert "transfers_vs_cap.png: no agreement in this scenario" in text
+
+
+def test_backtest_report_renders_in_chromium(browser: Any, backtest_folder: Path) -> None:
+    facts = open_report(browser, make_report(backtest_folder))
+    assert_renders(facts, charts=1, min_tables=1)  # the fan chart of the one origin
+    assert facts["sections"][0] == "Forecast scores"
+    scores = [t for t in facts["tables"] if t["section"] == "scores"][0]
+    assert scores["head"][:3] == ["Series", "Method", "Horizon (months)"]
+    n_scores = len(pd.read_csv(backtest_folder / "scores.csv"))
+    assert scores["rows"] == n_scores
+    assert "scale 0.02" in facts["facts"] and "1 replication ·" in facts["facts"]
+
+
+def test_attribution_report_renders_in_chromium(browser: Any, attribution_folder: Path) -> None:
+    facts = open_report(browser, make_report(attribution_folder))
+    assert_renders(facts, charts=1, min_tables=4)  # the waterfall; a table per series
+    assert facts["sections"][0] == "Contributions"
+    tables = [t for t in facts["tables"] if t["section"] == "contributions"]
+    assert all(t["head"] == ["Mechanism", "Contribution", "90% interval"] for t in tables)
+    assert len(tables) == pd.read_csv(attribution_folder / "attribution.csv")["series"].nunique()
+    assert "2 replications" in facts["facts"] and "posterior draws: no" in facts["facts"]
 
 
 # ----------------------------------------------------------------------------- content

@@ -122,6 +122,26 @@ def test_shipped_sweeps():
     assert effects[0] == 0.0 and effects[-1] == 1.0 and len(effects) == 11
 
 
+def test_shipped_sensitivity_states_its_run_count_and_answerable_outcomes():
+    """The file's comment says how many runs `migsim sensitivity` makes (distinct sample
+    scenarios x reps); its outcomes are ones the levers, acting from December 2019, move."""
+    import re
+
+    from sim.batch.sensitivity import sample
+    from sim.batch.series import known_indicators
+
+    path = SWEEPS / "transfer_caps.toml"
+    caps = load_sweep(path)
+    points = caps.unit_points(sample("morris", caps))
+    distinct = {p.hash for p in points}
+    stated = re.search(r"= (\d+) runs \(the report", path.read_text())
+    assert stated is not None, "the file must state its run count"
+    assert int(stated.group(1)) == len(distinct) * caps.spec.sensitivity.reps
+    outcomes = caps.spec.sensitivity.outcomes
+    assert set(outcomes) <= known_indicators()
+    assert "peak_in_custody" not in outcomes  # its peak (May 2019) precedes the levers
+
+
 # ----------------------------------------------------------------------------- validation
 @pytest.mark.parametrize(
     ("body", "field", "needle"),
@@ -233,7 +253,7 @@ trajectories = 2
     pd.testing.assert_frame_equal(table, pd.read_parquet(out / "sensitivity_morris.parquet"))
     transferred = table[table["outcome"] == "transferred"].set_index("lever")["mu_star"]
     assert (transferred > 0).all()
-    assert (out / "sensitivity_morris.png").stat().st_size > 1000
+    assert (out / "charts" / "sensitivity_morris.png").stat().st_size > 1000
     sample = pd.read_parquet(out / "sample_morris.parquet")
     assert len(sample) == 2 * 3  # trajectories x (levers + 1), on the 4-level Morris grid
     levels = sample[["cap", "referral"]].to_numpy() * 3

@@ -1,6 +1,6 @@
 """Waterfall of the attribution: from the change with every mechanism off, each mechanism's
 Shapley contribution (with its 90% interval over replications), to the full model's
-change, beside the observed change. One panel per series; style of `sim.charts`."""
+change, beside the observed change. One panel per series; style of `sim.chartstyle`."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import pandas as pd
 
 from sim.attribution.players import BY_NAME
 from sim.attribution.run import BASELINE
-from sim.charts import DPI, FIG_WIDTH, THOUSANDS
+from sim.charts import FIG_WIDTH
+from sim.chartstyle import DPI, THOUSANDS, Provenance, footer
 
 TITLES = {
     "usbp_total": "USBP apprehensions",
@@ -83,9 +84,12 @@ def _panel(ax, rows: pd.DataFrame) -> None:  # noqa: ANN001
     ax.grid(axis="y", color="#dddddd", lw=0.7, zorder=0)
     ax.spines[["top", "right"]].set_visible(False)
     ax.set_ylabel("change, persons / month")
+    ax.margins(y=0.1)  # no bar touches the frame
 
 
-def waterfall(table: pd.DataFrame, path: Path, note: str = "") -> Path:
+def waterfall(
+    table: pd.DataFrame, path: Path, note: str = "", prov: Provenance | None = None
+) -> Path:
     series = list(dict.fromkeys(table["series"]))
     ncols = 2 if len(series) > 1 else 1
     nrows = -(-len(series) // ncols)
@@ -104,8 +108,7 @@ def waterfall(table: pd.DataFrame, path: Path, note: str = "") -> Path:
         fontsize=13,
         fontweight="bold",
     )
-    if note:
-        fig.supxlabel(note, x=0.01, ha="left", fontsize=8, color="#555555")
+    footer(fig, prov, note)
     path.parent.mkdir(parents=True, exist_ok=True)
     try:
         fig.savefig(path, dpi=DPI, facecolor="white")

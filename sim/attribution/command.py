@@ -21,6 +21,7 @@ from sim import observed as obs_data
 from sim.attribution import run as at
 from sim.attribution.charts import waterfall
 from sim.attribution.players import BY_NAME
+from sim.chartstyle import Provenance
 from sim.cli import UsageError
 from sim.ownership import building, check_output_dir
 from sim.results import _git_commit, _version
@@ -126,14 +127,15 @@ def cmd_attribute(args: argparse.Namespace) -> int:
         _values_frame(result).to_csv(tmp / "values.csv", index=False)
         wall = time.perf_counter() - t0
         note = (
-            f"Scenario {base.name}; {args.reps} replications (common random numbers) at scale "
-            f"{base.scale:g}; exact Shapley values over {len(result.players)} mechanisms "
+            "Replications paired by common random numbers; exact Shapley values over "
+            f"{len(result.players)} mechanisms "
             f"({2 ** len(result.players)} coalitions); bars: 90% interval over replications"
             + (" and posterior draws" if per_rep is not None else "")
             + (f". Inactive in the window, contribution 0: {', '.join(pruned)}" if pruned else "")
             + "."
         )
-        waterfall(result.table, tmp / "charts" / "attribution_waterfall.png", note)
+        prov = Provenance(base.name, base.scale, args.reps, base.seed)
+        waterfall(result.table, tmp / "charts" / "attribution_waterfall.png", note, prov)
         manifest = {
             "kind": KIND,
             "command": _command(args),

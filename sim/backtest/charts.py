@@ -1,8 +1,9 @@
 """Fan chart of one backtest origin: observed months, the model's mean and 90% band over the
 fitted and forecast months, and the three baselines, one panel per series.
 
-Same look as the run charts (`sim.charts`: Okabe-Ito colours, thousands separators, light
-grid, policy dates as thin vertical lines); the origin is a dashed line.
+Same look as every migsim chart (`sim.chartstyle`: Okabe-Ito colours, thousands
+separators, light grid, numbered policy dates, provenance footer); the origin is a dashed
+grey line.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import matplotlib.dates as mdates
 import matplotlib.pyplot as plt
 import pandas as pd
 
-from sim.charts import DPI, FIG_WIDTH, _style, policy_markers
+from sim.charts import FIG_WIDTH, _style
+from sim.chartstyle import DPI, Provenance, footer, mark_dates, policy_markers
 from sim.scenario.schema import Scenario
 
 LABELS = {
@@ -47,6 +49,7 @@ def fan_chart(
     scenario: Scenario,
     path: Path,
     note: str = "",
+    prov: Provenance | None = None,
 ) -> Path:
     """Write the chart of one origin to `path` (PNG)."""
     series = list(dict.fromkeys(rows["series"]))
@@ -96,8 +99,6 @@ def fan_chart(
             )
         for col, (label, colour, ls) in BASELINES.items():
             ax.plot(_x(r["month"]), r[col], ls, color=colour, lw=1.2, label=label)
-        for m in marks:
-            ax.axvline(pd.Timestamp(m.date), color="#bbbbbb", lw=0.6, zorder=0)
         ax.axvline(origin.end_time.normalize(), color="#444444", ls="--", lw=1.0)
         ax.set_title(LABELS.get(s, s), fontsize=10)
         _style(ax, "persons / month" if ax in axes[:, 0] else "")
@@ -109,17 +110,13 @@ def fan_chart(
         ax.set_ylim(bottom=0)
     for ax in list(axes.flat)[len(series) :]:
         ax.set_visible(False)
+    used = list(axes.flat)[: len(series)]
+    key = ""
+    for ax in used:
+        key = mark_dates([ax], marks)
     handles, labels = axes.flat[0].get_legend_handles_labels()
-    fig.legend(
-        handles,
-        labels,
-        loc="outside lower center",
-        ncols=4,
-        frameon=False,
-        fontsize=9,
-        title=note or None,
-        title_fontsize=8,
-    )
+    fig.legend(handles, labels, loc="outside right upper", ncols=1, frameon=False, fontsize=9)
+    footer(fig, prov, note, key, "Dashed grey line: the origin.")
     fig.suptitle(
         f"Backtest from origin {origin}: calibrated on {lo}..{origin}, forecast to {hi}",
         fontsize=13,

@@ -28,6 +28,7 @@ from sim import observed as obs_data
 from sim.backtest import run as bt
 from sim.backtest.charts import fan_chart
 from sim.backtest.scores import score_table
+from sim.chartstyle import Provenance
 from sim.cli import UsageError
 from sim.ownership import building, check_output_dir
 from sim.results import _git_commit, _version
@@ -161,8 +162,8 @@ def cmd_backtest(args: argparse.Namespace) -> int:
                 bt.truncate(observed, r.origin),
                 base,
                 tmp / "charts" / f"backtest_{r.origin}.png",
-                note=f"{args.reps} replications at scale {args.scale:g}, posterior draws per "
-                "replication; band = 5th-95th percentile",
+                note="Posterior draws per replication; band = 5th-95th percentile.",
+                prov=Provenance(base.name, args.scale, args.reps, base.seed),
             )
         wall = time.perf_counter() - t0
         manifest = {

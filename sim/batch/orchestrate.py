@@ -97,6 +97,7 @@ def execute_batch(
         "executor": opened.label,
         "reference": reference,
         "paired": shared_seed(points),
+        **_scale_and_posterior(points),
         "points": [_point_record(p) for p in points],
     }
     bar = ProgressLine(kind, len(tasks), len(finished), enabled=progress)
@@ -104,7 +105,9 @@ def execute_batch(
     started = time.time()
     try:
         run_tasks([t for t in tasks if t.key not in finished], opened, folder, bar, session)
-        result, chart_files = _conclude(design, session, folder, stored, labels, reference, charts)
+        result, chart_files, skipped = _conclude(
+            design, session, folder, stored, points, reps, reference, charts
+        )
     except BaseException as e:
         if folder is not None:
             status = "interrupted" if isinstance(e, KeyboardInterrupt) else f"stopped: {e!r}"
@@ -114,6 +117,8 @@ def execute_batch(
     status = "complete_with_failures" if session.failures else "complete"
     _close_manifest(manifest, status, tasks, finished, session, started)
     manifest["charts"] = chart_files
+    if skipped:
+        manifest["charts_skipped"] = skipped
     result.manifest, result.failures = manifest, manifest["failures"]
     if folder is not None:
         write_json(folder.root / "manifest.json", manifest)
@@ -125,23 +130,26 @@ def _conclude(
     session: Session,
     folder: BatchFolder | None,
     stored: Mapping[str, pd.DataFrame],
-    labels: list[str],
+    points: Sequence[Point],
+    reps: int,
     reference: str,
     charts: bool,
-) -> tuple[BatchResult, list[str]]:
+) -> tuple[BatchResult, list[str], dict[str, str]]:
     """Summaries over this session's runs and the verified ones finished before (`stored`:
-    their series); tables and charts."""
+    their series); tables and charts (written, and skipped with the reason)."""
     series = {**stored, **session.series}
+    labels = [p.label for p in points]
     result = summarise(design, series, labels, reference)
     chart_files: list[str] = []
+    skipped: dict[str, str] = {}
     if folder is not None:
         result.out = folder.root
         write_tables(folder, result.summary, result.totals, result.differences, labels, reference)
         if charts:
-            chart_files = write_charts(
-                folder, design, series, result.differences, labels, reference
+            chart_files, skipped = write_charts(
+                folder, design, series, result.totals, result.differences, points, reference, reps
             )
-    return result, chart_files
+    return result, chart_files, skipped
 
 
 def verified_runs(folder: BatchFolder, tasks: Sequence[RunTask]) -> dict[str, pd.DataFrame]:
@@ -192,6 +200,16 @@ def summarise(
     )
     diffs = paired_differences(total, ["indicator", "agreement"], points, reference)
     return BatchResult(summary, total, diffs, design)
+
+
+def _scale_and_posterior(points: Sequence[Point]) -> dict[str, Any]:
+    """What reports state up front: the simulation scale (one value, or per point when
+    they differ) and whether replications draw parameters from a calibration posterior."""
+    scales = {p.label: p.scenario.scale for p in points}
+    scale: Any = next(iter(scales.values())) if len(set(scales.values())) == 1 else scales
+    drawn = [len(p.draws) for p in points if p.draws]
+    posterior = {"draws": max(drawn)} if drawn else None
+    return {"scale": scale, "posterior": posterior}
 
 
 def _point_record(p: Point) -> dict[str, Any]:

@@ -17,10 +17,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from sim import chartstyle as cs
 from sim.batch.errors import BatchUsageError
 from sim.batch.executors import Opened
 from sim.batch.orchestrate import BatchResult, execute_batch
-from sim.batch.store import write_csv, write_parquet, write_with
+from sim.batch.store import write_csv, write_json, write_parquet, write_with
 from sim.batch.sweepfile import Sweep
 
 METHODS = ("morris", "sobol")
@@ -98,30 +99,72 @@ def analyse(method: str, sweep: Sweep, unit: np.ndarray, y: pd.DataFrame) -> pd.
     return pd.DataFrame(rows)
 
 
-def chart(table: pd.DataFrame, method: str, path: Path) -> None:
-    """Bars per outcome: Morris mu* (with its interval), or Sobol S1 and ST."""
+def chart(table: pd.DataFrame, method: str, path: Path, prov: cs.Provenance | None = None) -> None:
+    """One panel per outcome, levers ranked: Morris mu* (bar, with its 95% interval) and
+    sigma (diamond), or Sobol S1 and ST with their intervals."""
     outcomes = list(dict.fromkeys(table["outcome"]))
+    levers = table["lever"].nunique()
+    ncols = min(2, len(outcomes))
+    nrows = -(-len(outcomes) // ncols)
     fig = Figure(
-        figsize=(4.5 * len(outcomes), 0.45 * table["lever"].nunique() + 2), layout="constrained"
+        figsize=(6.0 * ncols + 1.5, (0.5 * levers + 1.6) * nrows + 1.2), layout="constrained"
     )
-    axes = fig.subplots(1, len(outcomes), squeeze=False, sharey=True)[0]
-    for ax, outcome in zip(axes, outcomes, strict=True):
-        d = table[table["outcome"] == outcome]
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    for ax in axes[len(outcomes) :]:
+        ax.set_visible(False)
+    for ax, outcome in zip(axes, outcomes, strict=False):
+        d = ranked(table[table["outcome"] == outcome], method)
         y = np.arange(len(d))
         if method == "morris":
-            ax.barh(y, d["mu_star"], xerr=d["mu_star_conf"], color="#0072B2", capsize=3)
-            ax.set_xlabel("mu* (mean |effect|, per full lever range)", fontsize=8)
+            ax.barh(
+                y,
+                d["mu_star"],
+                xerr=d["mu_star_conf"],
+                color=cs.COLORS[0],
+                capsize=3,
+                height=0.6,
+                label="mu* (mean |effect|)",
+            )
+            ax.plot(d["sigma"], y, "D", color=cs.COLORS[1], label="sigma (spread of effects)")
+            cs.count_axis(ax, "persons, per full lever range", horizontal=True)
         else:
-            ax.barh(y - 0.2, d["S1"], 0.4, xerr=d["S1_conf"], label="S1", color="#0072B2")
-            ax.barh(y + 0.2, d["ST"], 0.4, xerr=d["ST_conf"], label="ST", color="#E69F00")
-            ax.legend(fontsize=8)
-            ax.set_xlabel("Sobol index")
-        ax.set_yticks(y, list(d["lever"]))
+            ax.barh(
+                y - 0.2, d["S1"], 0.4, xerr=d["S1_conf"], label="S1 (alone)", color=cs.COLORS[0]
+            )
+            ax.barh(
+                y + 0.2,
+                d["ST"],
+                0.4,
+                xerr=d["ST_conf"],
+                label="ST (with interactions)",
+                color=cs.COLORS[1],
+            )
+            ax.set_xlabel("Share of the outcome's variance")
+            ax.grid(axis="x", color="#dddddd", lw=0.7)
+            ax.spines[["top", "right"]].set_visible(False)
+        ax.set_yticks(y, [cs.wrap(str(v), 22) for v in d["lever"]])
         ax.set_ylim(len(d) - 0.5, -0.5)
-        ax.set_title(outcome, fontsize=10)
-        ax.grid(alpha=0.3, axis="x")
-    fig.suptitle(f"Sensitivity ({method})")
-    write_with(path, lambda tmp: fig.savefig(tmp, format="png", dpi=130, bbox_inches="tight"))
+        ax.set_xlim(left=0)
+        ax.margins(x=0.08)
+        ax.set_axisbelow(True)
+        ax.set_title(outcome.replace("_", " "), loc="left", fontsize=10)
+    handles, labels = axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="outside upper right", fontsize=8, frameon=False, ncols=2)
+    name = "Morris elementary effects" if method == "morris" else "Sobol indices"
+    fig.suptitle(
+        f"Sensitivity of each outcome to the levers ({name}), most influential first",
+        x=0.01,
+        ha="left",
+    )
+    conf = "95% bootstrap intervals" if method == "morris" else "95% confidence intervals"
+    cs.footer(fig, prov, f"Error bars: {conf} (SALib).")
+    cs.save(fig, path, write_with)
+
+
+def ranked(rows: pd.DataFrame, method: str) -> pd.DataFrame:
+    """Levers of one outcome, most influential first (mu* for Morris, ST for Sobol)."""
+    key = "mu_star" if method == "morris" else "ST"
+    return rows.sort_values(key, ascending=False, kind="stable")
 
 
 class IncompleteDesign(Exception):
@@ -143,13 +186,14 @@ def run_sensitivity(
     """Sample, run every point `reps` times (default: the file's sensitivity.reps, else its
     reps), and compute the indices per outcome."""
     outcomes = list(outcomes or sweep.spec.sensitivity.outcomes)
+    reps = reps or sweep.spec.sensitivity.reps or sweep.reps
     unit = sample(method, sweep)
     points = sweep.unit_points(unit)
     labels = [p.label for p in points]
     extra = {**dict(manifest_extra or {}), "sensitivity": {"method": method, "outcomes": outcomes}}
     result = execute_batch(
         points,
-        reps or sweep.spec.sensitivity.reps or sweep.reps,
+        reps,
         opened,
         out,
         kind="sensitivity",
@@ -173,5 +217,9 @@ def run_sensitivity(
         write_parquet(root / f"sensitivity_{method}.parquet", table)
         write_csv(root / f"sensitivity_{method}.csv", table)
         if charts:
-            chart(table, method, root / f"sensitivity_{method}.png")
+            s0 = points[0].scenario
+            name = f"charts/sensitivity_{method}.png"
+            chart(table, method, root / name, cs.Provenance(s0.name, s0.scale, reps, s0.seed))
+            result.manifest["charts"] = [*result.manifest.get("charts", []), name]
+            write_json(root / "manifest.json", result.manifest)
     return result, table

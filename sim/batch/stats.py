@@ -9,7 +9,7 @@ Output rows are sorted by design order and keys, so they never depend on complet
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -112,21 +112,81 @@ def _align(wide: pd.DataFrame, index: pd.MultiIndex, reps: list[int]) -> np.ndar
     return w.to_numpy("float64")
 
 
-def weekly(series: pd.DataFrame, metrics: Sequence[str], stocks: set[str]) -> pd.DataFrame:
+def weekly(
+    series: pd.DataFrame,
+    metrics: Sequence[str],
+    stocks: set[str],
+    origins: Mapping[str, pd.Timestamp] | None = None,
+) -> pd.DataFrame:
     """Weekly series of some metrics (agreement totals): flows summed, stocks averaged.
 
-    Weeks start on the first reported date; a trailing partial week is dropped so flows
-    stay comparable week to week.
+    Weeks of a point start on its origin (`origins`: the start of its first agreement, the
+    day its weekly caps count from) and on its first reported date without one, so a week
+    here is the week a cap limits. Partial weeks at either end are dropped so flows stay
+    comparable week to week.
     """
     s = series[series["metric"].isin(list(metrics)) & (series["agreement"] == "")]
+    return _weeks(s, origins or {}, ["point", "replication", "metric", "week"], stocks)
+
+
+def weekly_transfers(
+    series: pd.DataFrame, starts: Mapping[tuple[str, str], pd.Timestamp]
+) -> pd.DataFrame:
+    """Per point, replication, agreement and cap week: persons transferred and the cap.
+
+    Weeks start on the agreement's start date (`starts[(point, agreement)]`), as the model
+    counts them; `cap` is the largest cap in force on a day of that week, the most the
+    week's transfers may reach (a cap rule may change the cap from day to day).
+    """
+    s = series[series["metric"].isin(["transferred", "transfer_cap"]) & (series["agreement"] != "")]
     if s.empty:
-        return s.assign(week=pd.Series(dtype="datetime64[s]"))
-    start = s["date"].min()
-    last = s["date"].max()
-    week = (s["date"] - start).dt.days // 7
-    full_weeks = ((last - start).days + 1) // 7
-    s = s.assign(week=start + pd.to_timedelta(week * 7, unit="D"))[week < full_weeks]
-    keys = ["point", "replication", "metric", "week"]
+        cols = ["point", "replication", "agreement", "week", "transferred", "cap"]
+        return pd.DataFrame(columns=cols)
+    origin = pd.Series([starts.get(k) for k in zip(s["point"], s["agreement"], strict=True)])
+    s = s.assign(_origin=pd.to_datetime(origin.to_numpy()))
+    s = s[s["_origin"].notna()]
+    keys = ["point", "replication", "agreement", "week"]
+    # whole weeks are told by the cap, recorded every day of the agreement (a transfer
+    # series may skip days without transfers)
+    transfers = s[s["metric"] == "transferred"]
+    flows = _weeks(transfers, None, keys, set(), window="agreement", whole_only=False)
+    caps = s[s["metric"] == "transfer_cap"]
+    caps = _weeks(caps, None, keys, set(), window="agreement", how="max")
+    out = caps.rename(columns={"value": "cap"}).merge(
+        flows.rename(columns={"value": "transferred"}), on=keys, how="left"
+    )
+    out["transferred"] = out["transferred"].fillna(0.0)  # weeks without a transfer
+    return out[[*keys, "transferred", "cap"]]
+
+
+def _weeks(
+    s: pd.DataFrame,
+    origins: Mapping[str, pd.Timestamp] | None,
+    keys: list[str],
+    stocks: set[str],
+    window: str = "point",
+    how: str = "sum",
+    whole_only: bool = True,
+) -> pd.DataFrame:
+    """Rows grouped into 7-day windows counted from an origin: per point (`origins`, else
+    its first date) or, with `window="agreement"`, the `_origin` column; only windows
+    whose seven days all lie within the rows' dates unless `whole_only` is off."""
+    if s.empty:
+        return pd.DataFrame(columns=[*keys, "value"])
+    group = ["point"] if window == "point" else ["point", "agreement"]
+    first = s.groupby(group)["date"].transform("min")
+    last = s.groupby(group)["date"].transform("max")
+    if window == "point":
+        origin = s["point"].map(dict(origins or {})).astype("datetime64[s]").fillna(first)
+    else:
+        origin = s["_origin"].astype("datetime64[s]")
+    k = (s["date"] - origin).dt.days // 7
+    week = origin + pd.to_timedelta(k * 7, unit="D")
+    s = s.assign(week=week.astype("datetime64[s]"))
+    if whole_only:
+        s = s[(week >= first) & (week + pd.Timedelta(days=6) <= last)]
+    if how == "max":
+        return s.groupby(keys, sort=True)["value"].max().reset_index()
     flows = s[~s["metric"].isin(stocks)].groupby(keys, sort=True)["value"].sum()
     stock = s[s["metric"].isin(stocks)].groupby(keys, sort=True)["value"].mean()
     return pd.concat([flows, stock]).reset_index()

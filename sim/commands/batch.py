@@ -140,6 +140,9 @@ def cmd_batch(args: argparse.Namespace) -> int:
         )
     warn_unpaired(points)
     out = args.out or default_out("batch", [p.label for p in points])
+    extra: dict[str, Any] = {"command": command_line(), "scenario_parents": parents(points)}
+    if args.posterior:
+        extra["posterior_file"] = str(args.posterior)
     return run_and_report(
         args,
         out,
@@ -152,7 +155,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
             reference=args.reference,
             charts=not args.no_charts,
             progress=not args.quiet,
-            manifest_extra={"command": command_line(), "scenario_parents": parents(points)},
+            manifest_extra=extra,
         ),
     )
 

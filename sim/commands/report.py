@@ -1,4 +1,4 @@
-"""`migsim report RESULTS_DIR`: one self-contained HTML file for a run, batch or validation
+"""`migsim report RESULTS_DIR`: one self-contained HTML file for a run, batch, sweep, sensitivity, validation, backtest or attribution
 folder (charts embedded, no network needed), to hand to colleagues."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from sim.cli import UsageError
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "report",
-        help="write a self-contained HTML report of a run, batch or validation folder",
+        help="write a self-contained HTML report of a run, batch, sweep, sensitivity, validation, backtest or attribution folder",
         description="Detects the folder's kind from its files and writes one HTML file with "
         "the headline numbers (with intervals where there are replications), the charts, the "
         "scenario and its differences from the scenario it extends, and the manifest.",

@@ -87,5 +87,8 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
     table = tables["indices"]
     key = "mu_star" if args.method == "morris" else "ST"
     print(table[["outcome", "lever", key]].to_string(index=False))
-    print(f"indices: {out / f'sensitivity_{args.method}.csv'} (chart: .png, table: .parquet)")
+    print(
+        f"indices: {out / f'sensitivity_{args.method}.csv'} (table: .parquet; chart: "
+        f"charts/sensitivity_{args.method}.png; report: migsim report {out})"
+    )
     return status

@@ -1,5 +1,5 @@
-"""`migsim report RESULTS_DIR`: one self-contained HTML file for a run, batch or
-validation folder, to hand to colleagues.
+"""`migsim report RESULTS_DIR`: one self-contained HTML file for a run, batch, sweep,
+sensitivity, validation, backtest or attribution folder, to hand to colleagues.
 
 The file embeds the folder's own charts (PNG as data URIs) and renders its tables
 (headline numbers with intervals where the folder has replications), the scenario with
@@ -7,10 +7,12 @@ its key levers and its differences from the scenario it extends, and the manifes
 (versions, commit, seeds, hash, run time). It loads nothing: no script, font, style sheet
 or image from anywhere, enforced by a Content-Security-Policy.
 
-One module per concept: `folders` (which kind, reading files), `html` and `fmt` (markup,
-numbers), `page` (the page and its atomic write), `levers`, `parent` and `scenario` (the
-scenario section), `charts`, `provenance` (the manifest section), `run`, `validation`
-and `batch` (one per folder kind), `build` (dispatch).
+One module per concept: `folders` (which kind, reading files), `html`, `templating` and
+`fmt` (markup from Jinja2 templates with autoescape, numbers), `page` (the page and its
+atomic write), `levers`, `parent` and `scenario` (the scenario section), `charts`,
+`provenance` (the manifest section), `design` (a sweep's design and outcome surface, a
+sensitivity folder's indices), `run`, `validation`, `batch` and `studies` (backtest,
+attribution) per folder kind, `build` (dispatch).
 """
 
 from __future__ import annotations

@@ -8,7 +8,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from sim.batch.names import names, same_as
 from sim.report.charts import batch_caption, chart_paths, charts_body
+from sim.report.design import design_body, indices_body, surface_table
 from sim.report.fmt import number
 from sim.report.folders import read_parquet
 from sim.report.html import Cell, Html, code, details, join, note, table, tag
@@ -145,6 +147,8 @@ def _batch_facts(
         ("Command", code(manifest.get("command", "–"))),
         ("Status", str(manifest.get("status", "–"))),
         ("Replications per scenario", str(manifest.get("reps", "–"))),
+        ("Scale", scale_text(manifest, points)),
+        ("Posterior draws", posterior_text(manifest)),
         ("Reference", str(manifest.get("reference", "–"))),
         ("Paired (common random numbers)", "yes" if manifest.get("paired") else "no"),
         ("Executor", str(manifest.get("executor", "–"))),
@@ -177,10 +181,40 @@ def _batch_facts(
     return rows
 
 
+def scale_text(manifest: Mapping[str, Any], points: Sequence[Mapping[str, Any]]) -> str:
+    """The simulation scale: recorded by the batch, else read from the resolved scenarios."""
+    scale = manifest.get("scale")
+    if scale is None:
+        found = {(p.get("resolved") or {}).get("scale") for p in points} - {None}
+        scale = found.pop() if len(found) == 1 else None
+    if isinstance(scale, Mapping):
+        return "differs by scenario: " + ", ".join(f"{k} {v:g}" for k, v in scale.items())
+    if isinstance(scale, int | float):
+        scaled = " (counts scaled back to persons)" if scale < 1 else ""
+        return f"{scale:g}{scaled}"
+    return "not recorded"
+
+
+def posterior_text(manifest: Mapping[str, Any]) -> str:
+    """Whether replications drew parameters from a calibration posterior."""
+    if "posterior" not in manifest:
+        return "not recorded (a batch made before migsim recorded it)"
+    posterior = manifest.get("posterior")
+    if not isinstance(posterior, Mapping):
+        return "no: every replication uses the scenario's own parameters"
+    source = manifest.get("posterior_file")
+    where = f" from {source}" if source else ""
+    return f"yes: {posterior.get('draws', '?')} draws{where}; replication r uses draw r mod draws"
+
+
 def _title(manifest: Mapping[str, Any], labels: Sequence[str], folder: Path) -> str:
     sweep = manifest.get("sweep")
     if isinstance(sweep, Mapping) and sweep.get("file"):
-        return f"Sweep {Path(str(sweep['file'])).stem}"
+        stem = Path(str(sweep["file"])).stem
+        method = manifest.get("sensitivity")
+        if isinstance(method, Mapping) and method.get("method"):
+            return f"Sensitivity of {stem} ({str(method['method']).capitalize()})"
+        return f"Sweep {stem}"
     if not labels:
         return folder.name
     if len(labels) <= 3:
@@ -188,30 +222,72 @@ def _title(manifest: Mapping[str, Any], labels: Sequence[str], folder: Path) -> 
     return f"{labels[0]} and {len(labels) - 1} more scenarios"
 
 
+def _facts(
+    manifest: Mapping[str, Any], points: Sequence[Mapping[str, Any]], reference: str
+) -> list[str]:
+    """The header line: size, replications, scale and posterior use, in plain sight."""
+    what = "design point(s)" if _sweep_base(manifest) else "scenario(s)"
+    facts = [f"{len(points)} {what}"]
+    if manifest.get("reps") is not None:
+        facts.append(f"{manifest['reps']} replications each")
+    facts.append(f"scale {scale_text(manifest, points)}")
+    posterior = posterior_text(manifest)
+    facts.append("posterior draws: " + posterior.split(":")[0])
+    facts.append(f"reference {names(points).get(reference, reference)}")
+    if manifest.get("status"):
+        facts.append(str(manifest["status"]).replace("_", " "))
+    return facts
+
+
+def _design_sections(
+    folder: Path, manifest: Mapping[str, Any], points: Sequence[Mapping[str, Any]]
+) -> list[Section]:
+    """Sensitivity: indices then design; sweep: design with its outcome surface."""
+    kind = str(manifest.get("kind") or "batch")
+    if kind == "sensitivity":
+        return [
+            Section("indices", "Sensitivity indices", indices_body(folder, manifest)),
+            Section("design", "Design", design_body(points, manifest.get("reps"))),
+        ]
+    if not _sweep_base(manifest):
+        return []
+    parts = [design_body(points, manifest.get("reps"))]
+    if (folder / "totals.parquet").is_file():
+        parts.append(surface_table(read_parquet(folder / "totals.parquet"), points))
+    surface = folder / "charts" / "sweep_outcomes.png"
+    if surface.is_file():
+        parts.append(charts_body([surface], {surface.name: batch_caption(surface.name, "")}))
+    return [Section("design", "Design and outcome surfaces", join(parts))]
+
+
 def build_batch(folder: Path, manifest: Mapping[str, Any]) -> Report:
     points = _points(folder, manifest)
     labels = [str(p.get("point")) for p in points]
     reference = str(manifest.get("reference") or (labels[0] if labels else ""))
-    facts = [f"{len(labels)} scenario(s)"]
-    if manifest.get("reps") is not None:
-        facts.append(f"{manifest['reps']} replications each")
-    facts.append(f"reference {reference}")
-    if manifest.get("status"):
-        facts.append(str(manifest["status"]).replace("_", " "))
-    charts = chart_paths(folder, [Path(c).name for c in manifest.get("charts") or []])
+    design = _design_sections(folder, manifest, points)
+    in_design = {"sweep_outcomes.png", "sensitivity_morris.png", "sensitivity_sobol.png"}
+    charts = [
+        c
+        for c in chart_paths(folder, [Path(c).name for c in manifest.get("charts") or []])
+        if c.name not in in_design
+    ]
     captions = {p.name: batch_caption(p.name, reference) for p in charts}
+    # repeated design points share their runs: the totals are shown once, under the first id
+    unique = [p for p in labels if p not in same_as(points)]
+    headline_body = join([headline(folder, manifest, unique, names(points)), _failures(manifest)])
     return Report(
         kind=str(manifest.get("kind") or "batch"),
         title=_title(manifest, labels, folder),
         lede="",
-        facts=facts,
+        facts=_facts(manifest, points, reference),
         sections=[
+            *design,
+            Section("headline", "Headline totals with intervals", headline_body),
             Section(
-                "headline",
-                "Headline totals with intervals",
-                join([headline(folder, manifest, labels), _failures(manifest)]),
+                "charts",
+                "Charts",
+                charts_body(charts, captions, skipped=manifest.get("charts_skipped")),
             ),
-            Section("charts", "Charts", charts_body(charts, captions)),
             Section(
                 "scenario",
                 "Scenarios",

@@ -14,6 +14,7 @@ from sim.report.errors import ReportError
 from sim.report.folders import Kind, detect, read_manifest
 from sim.report.page import GENERATOR, Report, render, write_atomic
 from sim.report.run import build_run
+from sim.report.studies import build_attribution, build_backtest
 from sim.report.validation import build_validation
 
 DEFAULT_NAME = "report.html"
@@ -27,6 +28,8 @@ BUILDERS: dict[Kind, Callable[[Path, Mapping[str, Any]], Report]] = {
     Kind.RUN: build_run,
     Kind.VALIDATION: build_validation,
     Kind.BATCH: build_batch,
+    Kind.BACKTEST: build_backtest,
+    Kind.ATTRIBUTION: build_attribution,
 }
 
 

@@ -25,6 +25,13 @@ RUN_CAPTIONS = {
 def batch_caption(name: str, reference: str) -> str:
     """Captions for `weekly_<metric>.png`, `difference_weekly_<metric>.png`, `difference_totals.png`."""
     stem = Path(name).stem
+    if stem == "weekly_transferred":
+        return (
+            "Weekly transfers per agreement and point (median, 5–95% band) against each "
+            "point's weekly cap (dashed), in the agreement's own weeks."
+        )
+    if stem == "sweep_outcomes":
+        return "Outcome totals against the lever values: mean and 5–95% interval."
     if stem == "difference_totals":
         return f"Headline totals: paired difference from {reference}, mean and 5–95% interval."
     if stem.startswith("difference_weekly_"):
@@ -44,11 +51,25 @@ def chart_paths(folder: Path, order: Sequence[str] = ()) -> list[Path]:
     return sorted(found, key=lambda p: (rank.get(p.name, len(rank)), p.name))
 
 
-def charts_body(paths: Sequence[Path], captions: Mapping[str, str], intro: str = "") -> Html:
-    """One figure per PNG; a note instead when there are none or one is not a PNG."""
+def skipped_note(skipped: object) -> Html:
+    """The charts the folder's writer left out on purpose, with its reasons (manifest)."""
+    if not isinstance(skipped, Mapping) or not skipped:
+        return Html("")
+    items = "; ".join(f"{name}: {why}" for name, why in skipped.items())
+    return note(f"Not drawn, with nothing to show: {items}.")
+
+
+def charts_body(
+    paths: Sequence[Path], captions: Mapping[str, str], intro: str = "", skipped: object = None
+) -> Html:
+    """One figure per PNG; a note instead when there are none or one is not a PNG, and a
+    note naming the charts skipped on purpose (`charts_skipped` in the manifest)."""
     if not paths:
-        return note("This folder has no charts (it was written with --no-charts).")
+        return skipped_note(skipped) or note(
+            "This folder has no charts (it was written with --no-charts)."
+        )
     parts: list[Html] = [paragraph(intro)] if intro else []
+    parts.append(skipped_note(skipped))
     for path in paths:
         uri = png_data_uri(path)
         caption = captions.get(path.name, path.stem.replace("_", " ").capitalize() + ".")

@@ -1,8 +1,9 @@
 """Which kind of results folder this is, told by the files in it, and reading them.
 
 There is no `--kind` flag to get wrong: a run folder has daily.parquet + manifest.json,
-a validation folder metrics.csv + monthly.csv, a batch folder summary.parquet +
-design.parquet. Unreadable files become a `ReportError` naming the file.
+a validation folder metrics.csv + monthly.csv, a batch (sweep, sensitivity) folder
+summary.parquet + design.parquet, a backtest folder backtest.csv + scores.csv, an
+attribution folder attribution.csv + values.csv. Unreadable files become a `ReportError` naming the file.
 """
 
 from __future__ import annotations
@@ -23,11 +24,15 @@ class Kind(StrEnum):
     RUN = "run"
     VALIDATION = "validation"
     BATCH = "batch"
+    BACKTEST = "backtest"
+    ATTRIBUTION = "attribution"
 
 
 # checked in this order: the most specific first
 MARKERS: dict[Kind, tuple[str, str]] = {
     Kind.BATCH: ("summary.parquet", "design.parquet"),
+    Kind.BACKTEST: ("backtest.csv", "scores.csv"),
+    Kind.ATTRIBUTION: ("attribution.csv", "values.csv"),
     Kind.VALIDATION: ("metrics.csv", "monthly.csv"),
     Kind.RUN: ("daily.parquet", "manifest.json"),
 }
@@ -46,7 +51,9 @@ def detect(folder: Path) -> Kind:
     if not folder.exists():
         raise ReportError(f"{folder}: no such folder")
     if not folder.is_dir():
-        raise ReportError(f"{folder}: not a folder; give a run, batch or validation folder")
+        raise ReportError(
+            f"{folder}: not a folder; give a run, batch, sweep, sensitivity, validation, backtest or attribution folder"
+        )
     kind = kind_of(folder)
     if kind is not None:
         return kind
@@ -84,7 +91,7 @@ def read_csv(path: Path, text_columns: tuple[str, ...] = ()) -> pd.DataFrame:
     frame = _read(path, pd.read_csv)
     for col in text_columns:
         if col in frame.columns:
-            frame[col] = frame[col].fillna("").astype(str)
+            frame[col] = frame[col].astype(object).where(frame[col].notna(), "").astype(str)
     return frame
 
 

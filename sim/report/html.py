@@ -1,30 +1,29 @@
 """Small HTML builders: escaped text, tables, figures with embedded PNGs, folded blocks.
 
-Everything user- or file-supplied goes through `esc`; pre-built markup is wrapped in
-`Html` so builders can tell the two apart and never escape twice or not at all. Images
+Everything user- or file-supplied goes through `esc` or a Jinja2 template with autoescape
+(`templating`); pre-built markup is `Html` (a `markupsafe.Markup`), so builders and
+templates can tell the two apart and never escape twice or not at all. Tables, fact lists,
+folded blocks and figures come from templates in `templates/`. Images
 become `data:` URIs, so the page needs no other file and no network.
 """
 
 from __future__ import annotations
 
 import base64
-import html
 import re
 from collections.abc import Iterable, Sequence
 from pathlib import Path
+
+import markupsafe
+from markupsafe import Markup
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _TICKS = re.compile(r"`([^`]+)`")
 
 
-class Html(str):
-    """Markup that is already safe to insert as it is (`+` keeps it markup, escaping text)."""
-
-    def __add__(self, other: object) -> Html:
-        return Html(str.__add__(self, esc(other)))
-
-    def __radd__(self, other: object) -> Html:
-        return Html(str.__add__(esc(other), self))
+class Html(Markup):
+    """Markup that is already safe to insert as it is (`+` keeps it markup, escaping text;
+    Jinja2's autoescape leaves it as it is)."""
 
 
 Cell = str | Html
@@ -34,7 +33,7 @@ def esc(value: object) -> Html:
     """Text as HTML (an `Html` value is returned unchanged)."""
     if isinstance(value, Html):
         return value
-    return Html(html.escape("" if value is None else str(value), quote=True))
+    return Html(markupsafe.escape("" if value is None else str(value)))
 
 
 def tag(name: str, body: Cell = "", **attrs: str | None) -> Html:
@@ -84,32 +83,24 @@ def table(
 
     `group_rows` maps a row index to a heading row inserted before it (row groups).
     """
-    num = set(numeric)
-    head = join(
-        tag("th", h, cls="num" if i in num else None, scope="col") for i, h in enumerate(header)
+    return _template(
+        "table.html.j2",
+        header=list(header),
+        rows=[list(r) for r in rows],
+        numeric=set(numeric),
+        caption=caption,
+        groups=group_rows or {},
     )
-    body: list[Html] = []
-    groups = group_rows or {}
-    for r, row in enumerate(rows):
-        if r in groups:
-            body.append(tag("tr", tag("th", groups[r], colspan=str(len(header))), cls="group"))
-        cells = join(tag("td", c, cls="num" if i in num else None) for i, c in enumerate(row))
-        body.append(tag("tr", cells))
-    cap = tag("caption", caption) if caption is not None else Html("")
-    inner = join([cap, tag("thead", tag("tr", head)), tag("tbody", join(body))])
-    return tag("div", tag("table", inner, cls="data"), cls="scroll")
 
 
 def key_values(pairs: Iterable[tuple[str, Cell]]) -> Html:
     """A two-column table of labelled facts (levers, versions)."""
-    rows = join(tag("tr", tag("th", k, scope="row") + tag("td", v)) for k, v in pairs)
-    return tag("div", tag("table", tag("tbody", rows), cls="facts"), cls="scroll")
+    return _template("facts.html.j2", pairs=list(pairs))
 
 
 def details(summary: Cell, body: Cell, is_open: bool = False) -> Html:
     """A folded block: long tables and raw JSON stay out of the way until asked for."""
-    inner = tag("summary", rich(summary)) + esc(body)
-    return Html(f"<details{' open' if is_open else ''}>{inner}</details>")
+    return _template("details.html.j2", summary=rich(summary), body=esc(body), is_open=is_open)
 
 
 def preformatted(text: str) -> Html:
@@ -131,5 +122,11 @@ def png_data_uri(path: Path) -> str | None:
 
 
 def figure(uri: str, caption: Cell, alt: str) -> Html:
-    img = Html(f'<img src="{esc(uri)}" alt="{esc(alt)}" loading="eager">')
-    return tag("figure", img + tag("figcaption", caption))
+    return _template("figure.html.j2", uri=uri, caption=caption, alt=alt)
+
+
+def _template(name: str, **values: object) -> Html:
+    """A block from its Jinja2 template (`sim.report.templating`, autoescape on)."""
+    from sim.report.templating import render_template
+
+    return Html(render_template(name, **values).strip("\n"))

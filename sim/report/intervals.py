@@ -76,13 +76,15 @@ def headline_stats(totals: pd.DataFrame, points: Sequence[str], reference: str) 
     return pd.DataFrame(rows, columns=cols)
 
 
-def _headline_table(stats: pd.DataFrame, reference: str, paired: bool) -> Html:
+def _headline_table(
+    stats: pd.DataFrame, reference: str, paired: bool, shown: Mapping[str, str]
+) -> Html:
     diff_head = "Paired difference" if paired else "Difference"
     header = [
         "Scenario",
         "Mean",
         "5–95% interval",
-        f"{diff_head} from {reference}",
+        f"{diff_head} from {shown.get(reference, reference)}",
         "5–95% interval",
     ]
     rows: list[list[Cell]] = []
@@ -96,7 +98,7 @@ def _headline_table(stats: pd.DataFrame, reference: str, paired: bool) -> Html:
             ref = r["point"] == reference
             rows.append(
                 [
-                    r["point"],
+                    shown.get(r["point"], r["point"]),
                     number(r["mean"], 0),
                     interval(r["q05"], r["q95"], 0),
                     "reference" if ref else signed(r["diff_mean"], 0),
@@ -129,7 +131,14 @@ def _from_summary(folder: Path, points: Sequence[str]) -> Html:
     )
 
 
-def headline(folder: Path, manifest: Mapping[str, Any], points: Sequence[str]) -> Html:
+def headline(
+    folder: Path,
+    manifest: Mapping[str, Any],
+    points: Sequence[str],
+    shown: Mapping[str, str] | None = None,
+) -> Html:
+    """The headline table; `shown` names points for the reader (sweep: by lever values)."""
+    shown = shown or {}
     reference = manifest.get("reference") or (points[0] if points else "")
     paired = bool(manifest.get("paired", True))
     path = folder / "totals.parquet"
@@ -149,8 +158,9 @@ def headline(folder: Path, manifest: Mapping[str, Any], points: Sequence[str]) -
         paragraph(
             f"Totals over the reported period (persons; peaks are the highest daily stock), "
             f"across {n_text} replications per scenario: the mean and the 5–95% interval of the "
-            f"replications. The difference from {reference} is {how}."
+            f"replications. The difference from {shown.get(reference, reference)} is {how}."
         )
     ]
-    parts.append(_headline_table(headline_stats(totals, points, reference), reference, paired))
+    stats = headline_stats(totals, points, reference)
+    parts.append(_headline_table(stats, reference, paired, shown))
     return join(parts)

@@ -12,7 +12,9 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sim.report.html import Html, esc, join, tag
+from markupsafe import Markup
+
+from sim.report.html import Html
 
 GENERATOR = "migsim report"
 CSP = "default-src 'none'; img-src data:; style-src 'unsafe-inline'"
@@ -95,32 +97,15 @@ class Report:
 
 
 def render(report: Report) -> str:
-    """The whole page as a string."""
-    nav = join(tag("a", s.title, href=f"#{s.anchor}") for s in report.sections)
-    header = tag(
-        "header",
-        join(
-            [
-                tag("p", f"migsim {report.kind} report", cls="kind"),
-                tag("h1", report.title),
-                tag("p", report.lede, cls="lede") if report.lede else "",
-                tag("p", " · ".join(report.facts), cls="facts-line") if report.facts else "",
-            ]
-        ),
-    )
-    sections = join(
-        tag("section", tag("h2", s.title) + s.body, id=s.anchor) for s in report.sections
-    )
-    body = tag("main", join([header, tag("nav", nav), sections, tag("footer", report.footer)]))
-    title = f"{report.title} – migsim {report.kind} report"
-    return (
-        "<!DOCTYPE html>\n"
-        '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f'<meta http-equiv="Content-Security-Policy" content="{esc(CSP)}">\n'
-        f'<meta name="generator" content="{GENERATOR}">\n'
-        '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
-        f"<title>{esc(title)}</title>\n<style>{STYLE}</style>\n</head>\n"
-        f"<body>\n{body}\n</body>\n</html>\n"
+    """The whole page as a string, from `templates/page.html.j2` (autoescape on)."""
+    from sim.report.templating import render_template
+
+    return render_template(
+        "page.html.j2",
+        report=report,
+        csp=CSP,
+        generator=GENERATOR,
+        style=Markup(STYLE),
     )
 
 

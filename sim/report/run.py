@@ -129,7 +129,11 @@ def build_run(folder: Path, manifest: Mapping[str, Any]) -> Report:
         facts=facts,
         sections=[
             Section("headline", "Headline numbers", headline(folder, manifest)),
-            Section("charts", "Charts", charts_body(charts, RUN_CAPTIONS)),
+            Section(
+                "charts",
+                "Charts",
+                charts_body(charts, RUN_CAPTIONS, skipped=manifest.get("charts_skipped")),
+            ),
             Section("scenario", "Scenario", single(scenario, parent, _origin(manifest))),
             Section("manifest", "Manifest", manifest_body(manifest, folder, run_facts)),
         ],

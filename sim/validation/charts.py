@@ -6,63 +6,46 @@ reader sees at once which months the model could have been tuned to.
 
 from __future__ import annotations
 
-import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
 
-import matplotlib.pyplot as plt  # the backend is chosen by the CLI (sim.cli.main), not here
+import matplotlib.dates as mdates
 import pandas as pd
-from matplotlib.ticker import FuncFormatter
+from matplotlib.figure import Figure
 
-from sim.scenario.schema import Scenario  # noqa: E402
-from sim.validation.series import CHARTS, series_in  # noqa: E402
-
-
-def policy_dates(scenario: Scenario) -> list[tuple[dt.date, str]]:
-    """Dated policy changes of the scenario that fall inside the reported period."""
-    marks: list[tuple[dt.date, str]] = []
-    if scenario.mpp.enrolment:
-        marks.append((scenario.mpp.enrolment[0].from_, "MPP"))
-    marks += [(s.from_, "Mexico enforcement") for s in scenario.enforcement.mexico[1:]]
-    if scenario.transit_bar.start is not None:
-        marks.append((scenario.transit_bar.start, "transit bar"))
-    marks += [(a.start, a.name) for a in scenario.agreements]
-    return sorted(d for d in marks if scenario.start <= d[0] < scenario.end)
+from sim import chartstyle as cs
+from sim.validation.series import CHARTS, series_in
 
 
-def _panel(ax, rows: pd.DataFrame, title: str, marks: list[tuple[dt.date, str]]) -> None:  # noqa: ANN001
+def _panel(ax, rows: pd.DataFrame, title: str) -> None:  # noqa: ANN001
     x = rows["month"].dt.to_timestamp() + pd.Timedelta(days=14)
-    ax.fill_between(x, rows["sim_p5"], rows["sim_p95"], color="tab:blue", alpha=0.25, lw=0)
-    ax.plot(x, rows["sim_mean"], color="tab:blue", lw=1.8, label="simulated mean (5-95%)")
+    ax.fill_between(x, rows["sim_p5"], rows["sim_p95"], color=cs.COLORS[0], alpha=0.25, lw=0)
+    ax.plot(x, rows["sim_mean"], color=cs.COLORS[0], lw=1.8, label="simulated mean (5-95%)")
     for sample, colour, label in (
         ("in_sample", "black", "observed"),
-        ("out_of_sample", "tab:red", "observed, out-of-sample"),
+        ("out_of_sample", cs.COLORS[3], "observed, out-of-sample"),
     ):
         obs = rows[rows["sample"] == sample]
         if len(obs):
             ox = obs["month"].dt.to_timestamp() + pd.Timedelta(days=14)
             ax.plot(ox, obs["observed"], "o-", color=colour, ms=3.5, lw=1.0, label=label)
-    for date, label in marks:
-        ax.axvline(pd.Timestamp(date), color="grey", ls=":", lw=0.9)
-        ax.annotate(
-            label,
-            (pd.Timestamp(date), 1.0),
-            xycoords=("data", "axes fraction"),
-            rotation=90,
-            va="top",
-            ha="right",
-            fontsize=7,
-            color="grey",
-        )
-    ax.set_title(title, fontsize=10)
+    ax.set_title(cs.wrap(title, 48), fontsize=10, loc="left")
     ax.set_ylim(bottom=0)
-    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:,.0f}"))
-    ax.grid(alpha=0.3)
+    cs.count_axis(ax, "Persons per month")
+    cs.limit_to_data(ax, x, pad_days=20)
 
 
 def write_charts(
-    monthly: pd.DataFrame, folder: Path, marks: list[tuple[dt.date, str]] = ()
+    monthly: pd.DataFrame,
+    folder: Path,
+    markers: Sequence[cs.Marker] = (),
+    prov: cs.Provenance | None = None,
 ) -> list[Path]:
-    """One PNG per chart group from the monthly table (series, month, sample, observed, sim_*)."""
+    """One PNG per chart group from the monthly table (series, month, sample, observed, sim_*).
+
+    Policy dates are numbered on the plot and named in the footer, so no label is ever cut
+    off or drawn over another, however many panels share the figure.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for chart, title in CHARTS.items():
@@ -72,19 +55,29 @@ def write_charts(
         n = len(members)
         cols = 1 if n == 1 else 2 if n <= 4 else 3
         nrows = -(-n // cols)
-        fig, axes = plt.subplots(
-            nrows, cols, figsize=(5.2 * cols, 3.2 * nrows + 0.6), squeeze=False, sharex=True
-        )
+        fig = Figure(figsize=(5.6 * cols + 0.6, 3.4 * nrows + 1.6), layout="constrained")
+        axes = fig.subplots(nrows, cols, squeeze=False, sharex=True)
         for ax, s in zip(axes.flat, members, strict=False):
-            _panel(ax, monthly[monthly["series"] == s.name], s.label, list(marks))
+            _panel(ax, monthly[monthly["series"] == s.name], s.label)
         for ax in list(axes.flat)[n:]:
             ax.set_visible(False)
-        axes.flat[0].legend(fontsize=7, loc="lower left")
-        fig.suptitle(f"{title} (persons per month)", fontsize=11)
-        fig.autofmt_xdate()
-        fig.tight_layout()
+        used = [ax for ax in axes.flat if ax.get_visible()]
+        lo, hi = (pd.Timestamp(mdates.num2date(v)).tz_localize(None) for v in used[0].get_xlim())
+        shown = cs.in_range(markers, lo, hi)
+        key = ""
+        for ax in used:  # every panel gets the dates (numbers only where they fit: all)
+            key = cs.mark_dates([ax], shown)
+        handles, labels = used[0].get_legend_handles_labels()
+        fig.legend(handles, labels, loc="outside upper right", fontsize=8, frameon=False, ncols=3)
+        fig.suptitle(f"{title} (persons per month)", fontsize=11, x=0.01, ha="left")
+        for i, ax in enumerate(used):
+            if i + cols >= n:  # the lowest panel of its column carries the dates
+                ax.xaxis.set_tick_params(labelbottom=True)
+            for label in ax.get_xticklabels():
+                label.set_rotation(30)
+                label.set_ha("right")
+        cs.footer(fig, prov, key)
         path = folder / f"{chart}.png"
-        fig.savefig(path, dpi=110)
-        plt.close(fig)
+        fig.savefig(path, dpi=cs.DPI, facecolor="white")
         written.append(path)
     return written

@@ -15,11 +15,12 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.chartstyle import of_scenario, policy_markers
 from sim.ownership import check_output_dir, write_failed
 from sim.results import make_temp_dir, replace_dir
 from sim.scenario.loader import resolved_dict, scenario_hash
 from sim.scenario.schema import Scenario
-from sim.validation.charts import policy_dates, write_charts
+from sim.validation.charts import write_charts
 from sim.validation.compare import Comparison
 from sim.validation.naive import NAIVE
 from sim.validation.runner import ReplicationOutput
@@ -97,7 +98,10 @@ def write_validation(
         monthly = monthly_table(sim, comps)
         monthly.to_csv(tmp / "monthly.csv", index=False)
         chart_rows = monthly.assign(month=pd.PeriodIndex(monthly["month"], freq="M"))
-        write_charts(chart_rows, tmp / "charts", policy_dates(scenario))
+        reps = manifest.get("reps") if isinstance(manifest.get("reps"), int) else None
+        write_charts(
+            chart_rows, tmp / "charts", policy_markers(scenario), of_scenario(scenario, reps)
+        )
         (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
         replace_dir(tmp, out)
     except OSError as e:
