@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from sim.calendar import SimCalendar
+from sim.lookup import check_breakdown, check_metric
 from sim.metrics import AGREEMENT_INDICATORS, FLOW_INDEX
 from sim.ownership import (
     check_output_dir,
@@ -97,7 +98,15 @@ class RunResult:
         return int(arr[:, FLOW_INDEX["first_departures"]].sum())
 
     def series(self, metric: str, by: str | None = None) -> pd.Series | pd.DataFrame:
-        """Daily totals of a metric, optionally broken down by a column (wide)."""
+        """Daily totals of a metric, optionally broken down by a column (wide).
+
+        An unknown metric or `by` column raises `UnknownNameError` listing close matches
+        (a typo must not read as "zero throughout"); a known metric without rows in this
+        run gives an empty series.
+        """
+        check_metric(metric)
+        if by is not None:
+            check_breakdown(by)
         d = self.daily[self.daily["metric"] == metric]
         if by is None:
             return d.groupby("date", observed=True)["value"].sum()
