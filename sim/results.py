@@ -114,6 +114,14 @@ class RunResult:
             index="date", columns=by, values="value", aggfunc="sum", observed=True
         ).fillna(0.0)
 
+    def plot(self, metric: str, by: str | None = None, ax=None):  # noqa: ANN001
+        """Chart a metric inline (a notebook): flows as monthly bars, stocks and indicators
+        as daily lines, by `nationality`, `group` or `agreement`, with the policy dates and
+        the scale; draws into `ax` if given. Returns the matplotlib Axes."""
+        from sim.plotting import plot_run
+
+        return plot_run(self, metric, by=by, ax=ax)
+
     def summary(self) -> pd.DataFrame:
         """Headline totals over the reported period (persons), one row per indicator."""
         d = self.daily

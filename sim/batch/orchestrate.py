@@ -57,6 +57,14 @@ class BatchResult:
     def ok(self) -> bool:
         return not self.failures
 
+    def plot(self, metric: str, agreement: str = "", points=None, ax=None):  # noqa: ANN001
+        """Chart a metric inline (a notebook): per point the mean across replications and
+        the q05..q95 band (called a range below 20 replications), with the policy dates and
+        the scale; `agreement` picks an agreement's own rows. Returns the matplotlib Axes."""
+        from sim.plotting import plot_batch
+
+        return plot_batch(self, metric, agreement=agreement, points=points, ax=ax)
+
 
 def execute_batch(
     points: Sequence[Point],
