@@ -34,8 +34,10 @@ from sim.ownership import (
     write_marker,
 )
 from sim.recorder import Recorder
+from sim.rounding import round_by_indicator
 from sim.scenario.loader import resolved_dict, scenario_hash
 from sim.scenario.schema import Scenario
+from sim.summarytext import period_record
 
 _SUMMED = (
     "departures",
@@ -93,9 +95,15 @@ class RunResult:
 
     @property
     def people_simulated(self) -> int:
-        """Distinct persons who set out, warm-up included (unscaled model entities x size)."""
+        """Distinct persons who set out and were simulated, warm-up included (model parties
+        x size, not scaled back: at scale 0.1 about a tenth of `people_represented`)."""
         arr = self.recorder.flow_array()
-        return int(arr[:, FLOW_INDEX["first_departures"]].sum())
+        return int(round(arr[:, FLOW_INDEX["first_departures"]].sum()))
+
+    @property
+    def people_represented(self) -> int:
+        """The persons `people_simulated` stands for at full scale (divided by the scale)."""
+        return int(round(self.people_simulated / self.scenario.scale))
 
     def series(self, metric: str, by: str | None = None) -> pd.Series | pd.DataFrame:
         """Daily totals of a metric, optionally broken down by a column (wide).
@@ -165,7 +173,8 @@ class RunResult:
         rows.append(("custody_person_days", "", custody_days))
         backlog = d[d["metric"] == "asylum_backlog"].groupby("date", observed=True)["value"].sum()
         rows.append(("asylum_backlog_end", "", float(backlog.iloc[-1]) if len(backlog) else 0.0))
-        rows.append(("people_simulated", "", float(self.people_simulated) / self.scenario.scale))
+        # the one row not scaled back: persons actually simulated (the manifest has both)
+        rows.append(("people_simulated", "", float(self.people_simulated)))
         rows.append(("wall_seconds", "", self.wall_seconds))
         return pd.DataFrame(rows, columns=["indicator", "agreement", "value"])
 
@@ -185,7 +194,10 @@ class RunResult:
             "replication": self.replication,
             "run_seconds": round(self.wall_seconds, 3),
             "simpy_events": self.events,
-            "people_simulated": self.people_simulated / self.scenario.scale,
+            "scale": self.scenario.scale,
+            "period": period_record(self.scenario.start, self.scenario.end),
+            "people_simulated": self.people_simulated,
+            "people_represented": self.people_represented,
             "scenario": resolved_dict(self.scenario),
             **self.extra_manifest,
         }
@@ -197,7 +209,7 @@ class RunResult:
         tmp = make_temp_dir(out, "run")
         try:
             self.daily.to_parquet(tmp / "daily.parquet", index=False)
-            self.summary().to_csv(tmp / "summary.csv", index=False)
+            round_by_indicator(self.summary(), ["value"]).to_csv(tmp / "summary.csv", index=False)
             (tmp / "manifest.json").write_text(json.dumps(self.manifest(), indent=2, default=str))
             if charts:
                 from sim.charts import write_run_charts

@@ -35,8 +35,10 @@ from sim.batch.stats import bands, paired_differences
 from sim.batch.store import BatchFolder, DamagedRun, write_json, write_parquet
 from sim.batch.sweepfile import Sweep, load_sweep
 from sim.batch.tasks import RunTask, run_record
+from sim.scalecheck import warn_scale
 from sim.scenario.loader import load_scenario, resolved_dict, with_overrides
 from sim.scenario.schema import Scenario
+from sim.summarytext import period_record
 
 RUN_ID = ["point", "scenario", "hash", "replication"]
 
@@ -106,6 +108,9 @@ def execute_batch(
         "reference": reference,
         "paired": shared_seed(points),
         "points": [_point_record(p) for p in points],
+        # first and last simulated day of each point, both inclusive (a scenario's `end`
+        # in `points[].resolved` is exclusive)
+        "periods": {p.label: period_record(p.scenario.start, p.scenario.end) for p in points},
     }
     bar = ProgressLine(kind, len(tasks), len(finished), enabled=progress)
     session = Session()
@@ -295,8 +300,10 @@ def run_scenarios(
     progress: bool,
 ) -> BatchResult:
     """`sim.batch(...)`."""
+    points = scenario_points(scenarios, overrides, seed)
+    warn_scale([p.scenario for p in points])
     return execute_batch(
-        scenario_points(scenarios, overrides, seed),
+        points,
         reps,
         user_executor(executor),
         out,
@@ -319,8 +326,10 @@ def run_sweep(
 ) -> BatchResult:
     """`sim.batch.sweep(...)` (the function in `sim/batch/__init__.py`)."""
     sweep = load_sweep(sweep_file, overrides, reps)
+    points = sweep.design_points()
+    warn_scale([p.scenario for p in points])
     return execute_batch(
-        sweep.design_points(),
+        points,
         sweep.reps,
         user_executor(executor),
         out,

@@ -9,8 +9,10 @@ import tomllib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from sim.scalecheck import print_scale
 from sim.scenario.loader import load_scenario, resolved_dict
 from sim.scenario.schema import Scenario
+from sim.summarytext import period, persons_simulated
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -74,6 +76,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.set or (), seed=args.seed)
     out = Path(args.out) if args.out else Path("results") / scenario.name
     check_output_dir(out, "run", [args.scenario])  # before the run, not after it
+    print_scale([scenario])
     model = Model(scenario, replication=0)
     result = model.run(progress=progress_printer(scenario.name))
     if sys.stderr.isatty():
@@ -83,7 +86,9 @@ def cmd_run(args: argparse.Namespace) -> int:
     s = result.summary()
     total = s[s["agreement"] == ""].set_index("indicator")["value"]
     print(
-        f"{scenario.name}: {total['people_simulated']:,.0f} people simulated in {result.wall_seconds:.1f} s; "
-        f"encounters {total['encounters']:,.0f}, transferred {total['transferred']:,.0f} -> {out}"
+        f"{scenario.name}: {period(scenario.start, scenario.end)}, "
+        f"{persons_simulated(result.people_simulated, scenario.scale)} "
+        f"in {result.wall_seconds:.1f} s; encounters {total['encounters']:,.0f}, "
+        f"transferred {total['transferred']:,.0f} (persons at full scale) -> {out}"
     )
     return 0

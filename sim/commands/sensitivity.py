@@ -9,7 +9,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sim.cli import UsageError
-from sim.commands.batch import add_execution_args, command_line, default_out, run_and_report
+from sim.commands.batch import (
+    add_execution_args,
+    command_line,
+    default_out,
+    run_and_report,
+    warn_run_size,
+)
 from sim.commands.sweep import base_parent
 
 if TYPE_CHECKING:
@@ -57,6 +63,10 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         raise UsageError(f"--outcome {unknown[0]!r} is not a per-run total (see totals.parquet)")
     sweep = load_sweep(args.sweep, parse_sets(args.set or ()))
     out = args.out or default_out("sensitivity", [f"{sweep.spec.name}_{args.method}"])
+    from sim.batch.sensitivity import sample
+
+    reps = args.reps or sweep.spec.sensitivity.reps or sweep.reps
+    warn_run_size([p.scenario for p in sweep.unit_points(sample(args.method, sweep))], reps)
     tables: dict[str, pd.DataFrame] = {}
 
     def work(opened: Opened) -> BatchResult:

@@ -7,7 +7,13 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim.commands.batch import add_execution_args, command_line, default_out, run_and_report
+from sim.commands.batch import (
+    add_execution_args,
+    command_line,
+    default_out,
+    run_and_report,
+    warn_run_size,
+)
 
 if TYPE_CHECKING:
     from sim.batch.sweepfile import Sweep
@@ -31,6 +37,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     sweep = load_sweep(args.sweep, parse_sets(args.set or ()), args.reps)
     points = sweep.design_points()
+    warn_run_size([p.scenario for p in points], sweep.reps)
     out = args.out or default_out("sweep", [sweep.spec.name])
     return run_and_report(
         args,
