@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import sys
-import time
 import tomllib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
+from sim.progress import day_progress
 from sim.scalecheck import print_scale
 from sim.scenario.loader import load_scenario, resolved_dict
 from sim.scenario.schema import Scenario
@@ -25,24 +24,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     r.add_argument("--no-charts", action="store_true", help="skip the PNG charts")
     r.set_defaults(func=cmd_run)
-
-
-def progress_printer(label: str) -> Callable[[int, int], None]:
-    start = time.perf_counter()
-
-    def show(day: int, days: int) -> None:
-        elapsed = time.perf_counter() - start
-        if elapsed < 2.0 or day == 0:
-            return
-        frac = day / days
-        eta = elapsed * (1 - frac) / frac
-        line = f"{label}: day {day}/{days} ({frac:5.1%}), about {eta:.0f} s left"
-        if sys.stderr.isatty():
-            print(f"\r{line}", end="", file=sys.stderr, flush=True)
-        elif day % 120 == 0:
-            print(line, file=sys.stderr, flush=True)
-
-    return show
 
 
 def scenario_source(
@@ -78,9 +59,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     check_output_dir(out, "run", [args.scenario])  # before the run, not after it
     print_scale([scenario])
     model = Model(scenario, replication=0)
-    result = model.run(progress=progress_printer(scenario.name))
-    if sys.stderr.isatty():
-        print("\r\033[K", end="", file=sys.stderr)
+    show, close = day_progress(scenario.name)  # a bar on a terminal only
+    try:
+        result = model.run(progress=show)
+    finally:
+        close()
     result.extra_manifest.update(scenario_source(args.scenario, args.set or (), scenario))
     result.write(out, charts=not args.no_charts)
     s = result.summary()
