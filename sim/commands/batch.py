@@ -99,6 +99,7 @@ def run_and_report(
         f"{runs['already_finished']} already finished, {runs['failed']} failed), "
         f"{run_size(result.manifest)}, in {secs:.1f} s on {result.manifest['executor']} -> {out}"
     )
+    warn_run_size(batch_scenarios(result.manifest), result.manifest["reps"])
     for f in result.failures[:5]:
         print(
             f"  failed: {f['point']} replication {f['replication']}: {f['type']}: {f['message']}",
@@ -107,9 +108,17 @@ def run_and_report(
     return 1 if result.failures else 0
 
 
+def batch_scenarios(manifest: dict[str, Any]) -> list[Scenario]:
+    """The resolved scenario of every point of a batch, from its manifest."""
+    from sim.scenario.schema import Scenario
+
+    return [Scenario.model_validate(p["resolved"]) for p in manifest.get("points", [])]
+
+
 def warn_run_size(scenarios: Sequence[Scenario], reps: int) -> None:
-    """Before running: levers the scale distorts, and too few replications for intervals
-    (`sim.scalecheck`, `sim.intervals`), each on one stderr line."""
+    """Levers the scale distorts, and too few replications for intervals (`sim.scalecheck`,
+    `sim.intervals`), each on one stderr line; printed with the summary, after the runs, so
+    that an error before or during them stays the only line on stderr."""
     from sim.intervals import few_replications_warning
     from sim.scalecheck import print_scale
 
@@ -170,7 +179,6 @@ def cmd_batch(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     warn_unpaired(points)
-    warn_run_size([p.scenario for p in points], args.reps)
     out = args.out or default_out("batch", [p.label for p in points])
     return run_and_report(
         args,

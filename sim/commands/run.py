@@ -57,7 +57,6 @@ def cmd_run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.set or (), seed=args.seed)
     out = Path(args.out) if args.out else Path("results") / scenario.name
     check_output_dir(out, "run", [args.scenario])  # before the run, not after it
-    print_scale([scenario])
     model = Model(scenario, replication=0)
     show, close = day_progress(scenario.name)  # a bar on a terminal only
     try:
@@ -74,4 +73,5 @@ def cmd_run(args: argparse.Namespace) -> int:
         f"in {result.wall_seconds:.1f} s; encounters {total['encounters']:,.0f}, "
         f"transferred {total['transferred']:,.0f} (persons at full scale) -> {out}"
     )
+    print_scale([scenario])  # after the run: an error is always the only line on stderr
     return 0

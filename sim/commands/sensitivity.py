@@ -14,7 +14,6 @@ from sim.commands.batch import (
     command_line,
     default_out,
     run_and_report,
-    warn_run_size,
 )
 from sim.commands.sweep import base_parent
 
@@ -63,10 +62,6 @@ def cmd_sensitivity(args: argparse.Namespace) -> int:
         raise UsageError(f"--outcome {unknown[0]!r} is not a per-run total (see totals.parquet)")
     sweep = load_sweep(args.sweep, parse_sets(args.set or ()))
     out = args.out or default_out("sensitivity", [f"{sweep.spec.name}_{args.method}"])
-    from sim.batch.sensitivity import sample
-
-    reps = args.reps or sweep.spec.sensitivity.reps or sweep.reps
-    warn_run_size([p.scenario for p in sweep.unit_points(sample(args.method, sweep))], reps)
     tables: dict[str, pd.DataFrame] = {}
 
     def work(opened: Opened) -> BatchResult:

@@ -12,7 +12,6 @@ from sim.commands.batch import (
     command_line,
     default_out,
     run_and_report,
-    warn_run_size,
 )
 
 if TYPE_CHECKING:
@@ -37,7 +36,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     sweep = load_sweep(args.sweep, parse_sets(args.set or ()), args.reps)
     points = sweep.design_points()
-    warn_run_size([p.scenario for p in points], sweep.reps)
     out = args.out or default_out("sweep", [sweep.spec.name])
     return run_and_report(
         args,

@@ -109,9 +109,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
     out = args.out or Path("results") / scenario.name / "validation"
     check_output_dir(out, "validation", [args.scenario])  # before the run, not after it
-    from sim.commands.batch import warn_run_size
-
-    warn_run_size([scenario], args.reps)
     jobs = args.jobs or default_jobs(args.reps)
     draws_per_rep = None
     if getattr(args, "posterior", None):
@@ -157,4 +154,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for note in notes:
         print(f"note: {note}")
     print(f"-> {out}")
+    from sim.commands.batch import warn_run_size
+
+    warn_run_size([scenario], args.reps)  # after the runs: an error stays the only line
     return 0
