@@ -4,6 +4,7 @@ periods given by their last simulated day."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 import warnings
@@ -130,3 +131,22 @@ def test_batch_warns_and_writes_rounded_csv_with_ranges(
         assert headline[col].str.fullmatch(r"-?\d+").all(), headline[col].tolist()
     diffs = headline.loc[headline["point"] != "baseline", "diff_mean"]
     assert diffs.str.fullmatch(r"-?\d+").all()
+
+
+def test_validate_states_scale_range_and_last_day(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "validation"
+    code = main(
+        ["validate", str(SCENARIOS / "historical.toml"), "--reps", "2", "--jobs", "1"]
+        + ["--set", "scale=0.02", "--out", str(out)]
+    )
+    stdout, stderr = capsys.readouterr()
+    assert code == 0
+    assert "2 replication(s) at scale 0.02 (band: range over 2 replications)" in stdout
+    assert "range over 2 replications, not 5–95% intervals" in stderr
+    manifest = json.loads((out / "manifest.json").read_text())
+    s = scenario("historical")
+    last = (s.end - dt.timedelta(days=1)).isoformat()
+    assert manifest["period"] == {"first_day": s.start.isoformat(), "last_day": last}
+    assert f"{s.start.isoformat()} to {last}" in stdout

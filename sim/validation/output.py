@@ -19,6 +19,7 @@ from sim.ownership import check_output_dir, write_failed
 from sim.results import make_temp_dir, replace_dir
 from sim.scenario.loader import resolved_dict, scenario_hash
 from sim.scenario.schema import Scenario
+from sim.summarytext import period_record
 from sim.validation.charts import policy_dates, write_charts
 from sim.validation.compare import Comparison
 from sim.validation.naive import NAIVE
@@ -59,6 +60,9 @@ def build_manifest(
         "scenario_name": scenario.name,
         "scenario_hash": scenario_hash(scenario),
         "seed": scenario.seed,
+        "scale": scenario.scale,
+        # first and last simulated day, both inclusive (`scenario.end` is exclusive)
+        "period": period_record(scenario.start, scenario.end),
         "reps": len(outputs),
         "jobs": jobs,
         "replications": [
