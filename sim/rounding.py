@@ -60,3 +60,13 @@ def round_by_indicator(
                 dtype=object,
             )
     return out
+
+
+def round_columns(frame: pd.DataFrame, places: dict[str, int]) -> pd.DataFrame:
+    """A copy of `frame` with each named column rounded to its places (whole counts as
+    integers, without a trailing `.0`); columns it lacks are skipped."""
+    out = frame.copy()
+    for col, p in places.items():
+        if col in out.columns:
+            out[col] = pd.Series([rounded(v, p) for v in out[col]], index=out.index, dtype=object)
+    return out

@@ -150,3 +150,6 @@ def test_validate_states_scale_range_and_last_day(
     last = (s.end - dt.timedelta(days=1)).isoformat()
     assert manifest["period"] == {"first_day": s.start.isoformat(), "last_day": last}
     assert f"{s.start.isoformat()} to {last}" in stdout
+    monthly = pd.read_csv(out / "monthly.csv", dtype=str, keep_default_na=False)
+    for col in ("sim_mean", "sim_p5", "sim_p95"):  # persons: whole numbers
+        assert monthly[col].str.fullmatch(r"-?\d+").all(), monthly[col].tolist()[:5]
