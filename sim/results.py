@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -38,6 +39,9 @@ from sim.rounding import round_by_indicator
 from sim.scenario.loader import resolved_dict, scenario_hash
 from sim.scenario.schema import Scenario
 from sim.summarytext import period_record
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 _SUMMED = (
     "departures",
@@ -122,7 +126,7 @@ class RunResult:
             index="date", columns=by, values="value", aggfunc="sum", observed=True
         ).fillna(0.0)
 
-    def plot(self, metric: str, by: str | None = None, ax=None):  # noqa: ANN001
+    def plot(self, metric: str, by: str | None = None, ax: Axes | None = None) -> Axes:
         """Chart a metric inline (a notebook): flows as monthly bars, stocks and indicators
         as daily lines, by `nationality`, `group` or `agreement`, with the policy dates and
         the scale; draws into `ax` if given. Returns the matplotlib Axes."""

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from matplotlib.axes import Axes
 
+from sim.batch.orchestrate import BatchResult
 from sim.lookup import UnknownNameError
 from sim.results import RunResult
 from tests.conftest import scenario
@@ -48,7 +50,7 @@ def _close_figures():
     plt.close("all")
 
 
-def _footer(ax) -> str:  # noqa: ANN001
+def _footer(ax: Axes) -> str:
     return ax.figure._supxlabel.get_text()
 
 
@@ -85,7 +87,7 @@ def test_plot_refuses_an_unknown_metric(result: RunResult) -> None:
 
 
 @pytest.fixture(scope="module")
-def small_batch():
+def small_batch() -> BatchResult:
     import sim
 
     return sim.batch(
@@ -95,7 +97,7 @@ def small_batch():
     )
 
 
-def test_batch_plot_labels_a_range_and_states_the_scale(small_batch) -> None:  # noqa: ANN001
+def test_batch_plot_labels_a_range_and_states_the_scale(small_batch: BatchResult) -> None:
     ax = small_batch.plot("encounters")
     assert "range over 2 replications" in ax.get_title(loc="left")
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["baseline", "aca_guatemala"]
@@ -103,6 +105,6 @@ def test_batch_plot_labels_a_range_and_states_the_scale(small_batch) -> None:  #
     assert len(ax.collections) == 2  # one band per point
 
 
-def test_batch_plot_refuses_an_unknown_point(small_batch) -> None:  # noqa: ANN001
+def test_batch_plot_refuses_an_unknown_point(small_batch: BatchResult) -> None:
     with pytest.raises(UnknownNameError, match="did you mean 'baseline'"):
         small_batch.plot("encounters", points=["baseline2"])

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -40,6 +40,9 @@ from sim.scenario.loader import load_scenario, resolved_dict, with_overrides
 from sim.scenario.schema import Scenario
 from sim.summarytext import period_record
 
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+
 RUN_ID = ["point", "scenario", "hash", "replication"]
 
 
@@ -59,7 +62,13 @@ class BatchResult:
     def ok(self) -> bool:
         return not self.failures
 
-    def plot(self, metric: str, agreement: str = "", points=None, ax=None):  # noqa: ANN001
+    def plot(
+        self,
+        metric: str,
+        agreement: str = "",
+        points: Sequence[str] | None = None,
+        ax: Axes | None = None,
+    ) -> Axes:
         """Chart a metric inline (a notebook): per point the mean across replications and
         the q05..q95 band (called a range below 20 replications), with the policy dates and
         the scale; `agreement` picks an agreement's own rows. Returns the matplotlib Axes."""
