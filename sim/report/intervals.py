@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.intervals import spread
 from sim.report.fmt import interval, number, signed, signed_interval
 from sim.report.folders import read_parquet
 from sim.report.html import Cell, Html, join, note, paragraph, table
@@ -34,7 +35,6 @@ HEADLINE = (
     "detained",
     "mpp_enrolled",
 )
-QUANTILES = [0.05, 0.95]
 
 
 def _per_run(totals: pd.DataFrame) -> pd.DataFrame:
@@ -49,11 +49,9 @@ def _per_run(totals: pd.DataFrame) -> pd.DataFrame:
 
 
 def _stats(values: np.ndarray) -> tuple[float, float, float]:
-    values = values[~np.isnan(values)]
-    if not len(values):
-        return (float("nan"),) * 3
-    lo, hi = np.quantile(values, QUANTILES)
-    return float(values.mean()), float(lo), float(hi)
+    """Mean, q05 and q95 of one set of replications (`sim.intervals.spread`, as batches)."""
+    s = spread(values[~np.isnan(values)][None, :])
+    return float(s["mean"][0]), float(s["q05"][0]), float(s["q95"][0])
 
 
 def headline_stats(totals: pd.DataFrame, points: Sequence[str], reference: str) -> pd.DataFrame:
