@@ -8,7 +8,6 @@ Output rows are sorted by design order and keys, so they never depend on complet
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
