@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 SCENARIOS := baseline aca_guatemala aca_families_first aca_high_cap all_three_agreements aca_capacity_building aca_capacity_linked historical
 
-.PHONY: run test lint bench clean
+.PHONY: run test lint bench docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,10 @@ test: $(VENV)/.installed-test
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check . && $(BIN)/ruff format --check .
+
+# regenerate the tracked lever reference (`migsim levers --markdown` alone only prints it)
+docs: $(VENV)/.installed-run
+	$(BIN)/migsim levers --markdown --out docs/levers.md
 
 bench: $(VENV)/.installed-run
 	$(BIN)/python benchmarks/bench_full_scale.py

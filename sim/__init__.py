@@ -16,10 +16,13 @@ def run(scenario, seed: int | None = None, replication: int = 0, overrides=None)
     """Run a scenario (a path or a `Scenario`) once; returns a `RunResult`.
 
     `seed` replaces the scenario's seed; `overrides` is a mapping of dotted lever paths.
+    A cap or capacity that the scale distorts (smaller than a family, or rounded) gives a
+    `sim.scalecheck.ScaleWarning` naming the lever and the value in effect.
     """
     from pathlib import Path
 
     from sim.model import Model
+    from sim.scalecheck import warn_scale
     from sim.scenario.loader import with_overrides
     from sim.scenario.schema import Scenario
 
@@ -29,4 +32,5 @@ def run(scenario, seed: int | None = None, replication: int = 0, overrides=None)
         scenario = with_overrides(scenario, overrides)
     if seed is not None:
         scenario = scenario.model_copy(update={"seed": seed})
+    warn_scale([scenario])
     return Model(scenario, replication).run()

@@ -17,11 +17,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import metadata
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from sim.calendar import SimCalendar
+from sim.lookup import check_breakdown, check_metric
 from sim.metrics import AGREEMENT_INDICATORS, FLOW_INDEX
 from sim.ownership import (
     check_output_dir,
@@ -33,8 +35,13 @@ from sim.ownership import (
     write_marker,
 )
 from sim.recorder import Recorder
+from sim.rounding import round_by_indicator
 from sim.scenario.loader import resolved_dict, scenario_hash
 from sim.scenario.schema import Scenario
+from sim.summarytext import period_record
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 _SUMMED = (
     "departures",
@@ -92,18 +99,40 @@ class RunResult:
 
     @property
     def people_simulated(self) -> int:
-        """Distinct persons who set out, warm-up included (unscaled model entities x size)."""
+        """Distinct persons who set out and were simulated, warm-up included (model parties
+        x size, not scaled back: at scale 0.1 about a tenth of `people_represented`)."""
         arr = self.recorder.flow_array()
-        return int(arr[:, FLOW_INDEX["first_departures"]].sum())
+        return int(round(arr[:, FLOW_INDEX["first_departures"]].sum()))
+
+    @property
+    def people_represented(self) -> int:
+        """The persons `people_simulated` stands for at full scale (divided by the scale)."""
+        return int(round(self.people_simulated / self.scenario.scale))
 
     def series(self, metric: str, by: str | None = None) -> pd.Series | pd.DataFrame:
-        """Daily totals of a metric, optionally broken down by a column (wide)."""
+        """Daily totals of a metric, optionally broken down by a column (wide).
+
+        An unknown metric or `by` column raises `UnknownNameError` listing close matches
+        (a typo must not read as "zero throughout"); a known metric without rows in this
+        run gives an empty series.
+        """
+        check_metric(metric)
+        if by is not None:
+            check_breakdown(by)
         d = self.daily[self.daily["metric"] == metric]
         if by is None:
             return d.groupby("date", observed=True)["value"].sum()
         return d.pivot_table(
             index="date", columns=by, values="value", aggfunc="sum", observed=True
         ).fillna(0.0)
+
+    def plot(self, metric: str, by: str | None = None, ax: Axes | None = None) -> Axes:
+        """Chart a metric inline (a notebook): flows as monthly bars, stocks and indicators
+        as daily lines, by `nationality`, `group` or `agreement`, with the policy dates and
+        the scale; draws into `ax` if given. Returns the matplotlib Axes."""
+        from sim.plotting import plot_run
+
+        return plot_run(self, metric, by=by, ax=ax)
 
     def summary(self) -> pd.DataFrame:
         """Headline totals over the reported period (persons), one row per indicator."""
@@ -148,7 +177,8 @@ class RunResult:
         rows.append(("custody_person_days", "", custody_days))
         backlog = d[d["metric"] == "asylum_backlog"].groupby("date", observed=True)["value"].sum()
         rows.append(("asylum_backlog_end", "", float(backlog.iloc[-1]) if len(backlog) else 0.0))
-        rows.append(("people_simulated", "", float(self.people_simulated) / self.scenario.scale))
+        # the one row not scaled back: persons actually simulated (the manifest has both)
+        rows.append(("people_simulated", "", float(self.people_simulated)))
         rows.append(("wall_seconds", "", self.wall_seconds))
         return pd.DataFrame(rows, columns=["indicator", "agreement", "value"])
 
@@ -168,7 +198,10 @@ class RunResult:
             "replication": self.replication,
             "run_seconds": round(self.wall_seconds, 3),
             "simpy_events": self.events,
-            "people_simulated": self.people_simulated / self.scenario.scale,
+            "scale": self.scenario.scale,
+            "period": period_record(self.scenario.start, self.scenario.end),
+            "people_simulated": self.people_simulated,
+            "people_represented": self.people_represented,
             "scenario": resolved_dict(self.scenario),
             **self.extra_manifest,
         }
@@ -180,7 +213,7 @@ class RunResult:
         tmp = make_temp_dir(out, "run")
         try:
             self.daily.to_parquet(tmp / "daily.parquet", index=False)
-            self.summary().to_csv(tmp / "summary.csv", index=False)
+            round_by_indicator(self.summary(), ["value"]).to_csv(tmp / "summary.csv", index=False)
             manifest = self.manifest()
             if charts:
                 from sim.charts import skipped_run_charts, write_run_charts

@@ -83,7 +83,12 @@ def run_files(folder: Path) -> list[Path]:
 
 
 def warnings(stderr: str) -> list[str]:
-    return [line for line in stderr.splitlines() if line.startswith("migsim: warning:")]
+    """Warnings about stored run files (not those about the scale or replications)."""
+    return [
+        line
+        for line in stderr.splitlines()
+        if line.startswith("migsim: warning:") and "/runs/" in line
+    ]
 
 
 # ----------------------------------------------------------------------------- the stamp

@@ -93,10 +93,36 @@ def test_every_schema_leaf_is_listed(capsys: pytest.CaptureFixture[str]) -> None
 
 def test_docs_levers_md_is_up_to_date(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     fresh = tmp_path / "levers.md"
-    code, out, _ = cli(capsys, "levers", "--markdown", "--output", str(fresh))
+    code, out, _ = cli(capsys, "levers", "--markdown", "--out", str(fresh))
     assert code == 0 and "wrote" in out
     if not DOC.exists() or DOC.read_text(encoding="utf-8") != fresh.read_text(encoding="utf-8"):
-        pytest.fail("docs/levers.md is out of date: run `migsim levers --markdown`")
+        pytest.fail(
+            "docs/levers.md is out of date: run `migsim levers --markdown --out docs/levers.md`"
+        )
+
+
+def test_markdown_prints_and_leaves_docs_levers_md_alone(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "docs").mkdir()
+    stale = tmp_path / "docs" / "levers.md"
+    stale.write_text("# Scenario levers\n\nan old copy\n", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    code, out, _ = cli(capsys, "levers", "--markdown")
+    assert code == 0
+    assert out == DOC.read_text(encoding="utf-8")  # the document, on stdout
+    assert stale.read_text(encoding="utf-8") == "# Scenario levers\n\nan old copy\n"
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["docs", "levers.md"]
+
+
+def test_out_writes_the_markdown_and_output_is_an_alias(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for option in ("--out", "--output"):
+        target = tmp_path / f"levers{option}.md"
+        code, out, _ = cli(capsys, "levers", option, str(target))  # implies --markdown
+        assert code == 0 and out.startswith(f"wrote {target}")
+        assert target.read_text(encoding="utf-8") == DOC.read_text(encoding="utf-8")
 
 
 def test_markdown_has_one_table_per_section() -> None:

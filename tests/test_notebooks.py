@@ -59,15 +59,42 @@ def test_committed_without_outputs(name):
         assert "execution" not in cell.get("metadata", {}), f"cell {i} has execution timings"
 
 
+def code_of(name: str) -> str:
+    nb = read(name)
+    return "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+
+
 @pytest.mark.parametrize("name", NOTEBOOKS)
 def test_notebook_starts_with_a_title_and_finds_the_repository(name):
-    """A title a reader can follow, and no hard-coded relative path to the repository."""
+    """A title a reader can follow, the repository found by `sim.notebook.find_repo_root`
+    (not a copy of it), and no hard-coded relative path to the repository."""
     nb = read(name)
     first = "".join(nb["cells"][0]["source"])
     assert nb["cells"][0]["cell_type"] == "markdown" and first.startswith("# ")
-    code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
-    assert "pyproject.toml" in code, "locate the repository root by walking up to pyproject.toml"
+    code = code_of(name)
+    assert "find_repo_root()" in code, "locate the repository with sim.notebook.find_repo_root"
+    assert "def find_repo_root" not in code, "use sim.notebook.find_repo_root, not a copy"
     assert '"../' not in code and "'../" not in code
+
+
+#: what a notebook may import from migsim: the package itself and its notebook helpers
+PUBLIC = {"sim", "sim.notebook"}
+
+
+@pytest.mark.parametrize("name", NOTEBOOKS)
+def test_notebook_uses_only_public_api(name):
+    """Internal modules move; notebooks import `sim` and `sim.notebook` only."""
+    import re
+
+    code = code_of(name)
+    modules = re.findall(r"^\s*from\s+(sim[\w.]*)\s+import", code, re.M)
+    modules += re.findall(r"^\s*import\s+(sim[\w.]*)", code, re.M)
+    assert modules, "a notebook that does not use migsim"
+    internal = sorted(set(modules) - PUBLIC)
+    assert not internal, f"{name} imports internal modules: {internal}"
+    assert not re.search(
+        r"\bsim\.(?!notebook\b|run\b|batch\b|load_scenario\b|__version__)\w+", code
+    )
 
 
 # ----------------------------------------------------------------------------- execution

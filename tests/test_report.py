@@ -571,3 +571,17 @@ def test_number_formats() -> None:
     assert number(float("nan")) == "–"
     assert number(-0.0) == "0"
     assert signed_interval(-1225, 15, 0) == "−1,225 to +15"
+
+
+def test_report_headers_say_the_last_simulated_day_and_name_a_range_a_range() -> None:
+    """A scenario ending (exclusive) on 2020-03-16 was last simulated on 2020-03-15; an
+    interval from 2 replications is a range, not a 5-95% interval."""
+    from sim.report.fmt import period_fact
+    from sim.report.intervals import _spread_phrase
+
+    scenario = {"start": "2018-10-01", "end": "2020-03-16"}
+    assert period_fact({}, scenario) == "2018-10-01 to 2020-03-15"
+    recorded = {"period": {"first_day": "2018-10-01", "last_day": "2020-03-15"}}
+    assert period_fact(recorded, scenario) == "2018-10-01 to 2020-03-15"
+    assert "range" in _spread_phrase(2) and "5–95%" not in _spread_phrase(2)
+    assert _spread_phrase(20) == "the 5–95% interval of the replications"

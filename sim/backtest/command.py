@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 import time
 from pathlib import Path
 
@@ -107,9 +106,9 @@ def cmd_backtest(args: argparse.Namespace) -> int:
     out = Path(args.out)
     check_output_dir(out, KIND, [args.scenario])  # before any run, not after
     from sim.batch.executors import open_executor
+    from sim.progress import MessageProgress
 
-    def say(msg: str) -> None:
-        print(msg, file=sys.stderr)
+    say = MessageProgress()  # a tqdm bar of counted steps on a terminal; plain lines otherwise
 
     options = {k: getattr(args, k) for k in CAL_OPTIONS if getattr(args, k) is not None}
     t0 = time.perf_counter()
@@ -136,6 +135,7 @@ def cmd_backtest(args: argparse.Namespace) -> int:
                     )
                 )
             executor_label = opened.label
+        say.close()
         full = pd.concat([bt.score_rows(r.rows, observed) for r in results], ignore_index=True)
         scores = score_table(full)
         full[list(bt.COLUMNS)].to_csv(tmp / "backtest.csv", index=False)

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -35,8 +35,13 @@ from sim.batch.stats import bands, paired_differences
 from sim.batch.store import BatchFolder, DamagedRun, write_json, write_parquet
 from sim.batch.sweepfile import Sweep, load_sweep
 from sim.batch.tasks import RunTask, run_record
+from sim.scalecheck import warn_scale
 from sim.scenario.loader import load_scenario, resolved_dict, with_overrides
 from sim.scenario.schema import Scenario
+from sim.summarytext import period_record
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 RUN_ID = ["point", "scenario", "hash", "replication"]
 
@@ -56,6 +61,20 @@ class BatchResult:
     @property
     def ok(self) -> bool:
         return not self.failures
+
+    def plot(
+        self,
+        metric: str,
+        agreement: str = "",
+        points: Sequence[str] | None = None,
+        ax: Axes | None = None,
+    ) -> Axes:
+        """Chart a metric inline (a notebook): per point the mean across replications and
+        the q05..q95 band (called a range below 20 replications), with the policy dates and
+        the scale; `agreement` picks an agreement's own rows. Returns the matplotlib Axes."""
+        from sim.plotting import plot_batch
+
+        return plot_batch(self, metric, agreement=agreement, points=points, ax=ax)
 
 
 def execute_batch(
@@ -99,6 +118,9 @@ def execute_batch(
         "paired": shared_seed(points),
         **_scale_and_posterior(points),
         "points": [_point_record(p) for p in points],
+        # first and last simulated day of each point, both inclusive (a scenario's `end`
+        # in `points[].resolved` is exclusive)
+        "periods": {p.label: period_record(p.scenario.start, p.scenario.end) for p in points},
     }
     bar = ProgressLine(kind, len(tasks), len(finished), enabled=progress)
     session = Session()
@@ -305,8 +327,10 @@ def run_scenarios(
     progress: bool,
 ) -> BatchResult:
     """`sim.batch(...)`."""
+    points = scenario_points(scenarios, overrides, seed)
+    warn_scale([p.scenario for p in points])
     return execute_batch(
-        scenario_points(scenarios, overrides, seed),
+        points,
         reps,
         user_executor(executor),
         out,
@@ -329,8 +353,10 @@ def run_sweep(
 ) -> BatchResult:
     """`sim.batch.sweep(...)` (the function in `sim/batch/__init__.py`)."""
     sweep = load_sweep(sweep_file, overrides, reps)
+    points = sweep.design_points()
+    warn_scale([p.scenario for p in points])
     return execute_batch(
-        sweep.design_points(),
+        points,
         sweep.reps,
         user_executor(executor),
         out,

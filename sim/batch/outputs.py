@@ -15,8 +15,11 @@ from sim.batch.names import distinct, names, same_as, value_text
 from sim.batch.series import is_stock
 from sim.batch.stats import bands, paired_differences, weekly, weekly_transfers
 from sim.batch.store import BatchFolder, write_csv, write_parquet
+from sim.intervals import interval_label
+from sim.rounding import round_by_indicator
 
 CHART_METRICS = ("encounters", "in_custody", "transferred")
+DIFF_COLUMNS = ["diff_mean", "diff_q05", "diff_q95"]
 HEADLINE = (
     "encounters",
     "transferred",
@@ -60,6 +63,16 @@ def headline(
     return out.sort_values(["_p", "_i"], kind="stable").drop(columns=["_p", "_i", "agreement"])
 
 
+def readable(table: pd.DataFrame) -> pd.DataFrame:
+    """headline.csv as read: values rounded to what they mean (`sim.rounding`) and each
+    row's q05..q95 named (`interval`: a range below 20 replications)."""
+    out = round_by_indicator(table, ["mean", "median", "q05", "q95", *DIFF_COLUMNS])
+    out.insert(
+        out.columns.get_loc("q95") + 1, "interval", [interval_label(int(n)) for n in out["n"]]
+    )
+    return out
+
+
 def write_tables(
     folder: BatchFolder,
     summary: pd.DataFrame,
@@ -71,7 +84,9 @@ def write_tables(
     write_parquet(folder.root / "summary.parquet", summary)
     write_parquet(folder.root / "totals.parquet", totals)
     write_parquet(folder.root / "differences.parquet", differences)
-    write_csv(folder.root / "headline.csv", headline(totals, differences, points, reference))
+    write_csv(
+        folder.root / "headline.csv", readable(headline(totals, differences, points, reference))
+    )
 
 
 SURFACE_OUTCOMES = (

@@ -1,22 +1,16 @@
-"""A plain-text progress line on stderr: runs done, failures, time left.
+"""Progress of a batch: a tqdm bar of runs on an interactive stderr (`sim.progress`).
 
-On a terminal the line is redrawn in place; otherwise (logs, CI) a line is printed at most
-every few seconds. The estimate uses only runs finished in this session, so resumed runs
-do not make it optimistic.
+Nothing is drawn when stderr is not a terminal (logs, CI, captured output); the one line
+saying how many runs a resumed batch skips is printed either way. The bar counts runs
+finished before (resumed) as done from the start and shows failures as they happen.
 """
 
 from __future__ import annotations
 
 import sys
-import time
 from typing import TextIO
 
-
-def _clock(seconds: float) -> str:
-    s = int(round(seconds))
-    h, rem = divmod(s, 3600)
-    m, s = divmod(rem, 60)
-    return f"{h}h{m:02d}m" if h else f"{m}m{s:02d}s" if m else f"{s}s"
+from sim.progress import bar
 
 
 class ProgressLine:
@@ -27,45 +21,28 @@ class ProgressLine:
         skipped: int = 0,
         stream: TextIO | None = None,
         enabled: bool = True,
-        every: float = 5.0,
     ) -> None:
         self.label, self.total, self.skipped = label, total, skipped
         self.stream = stream if stream is not None else sys.stderr
         self.enabled = enabled and total > 0
-        self.every = every
         self.done = self.failed = 0
-        self.start = time.perf_counter()
-        self._last_print = float("-inf")
-        self._tty = bool(getattr(self.stream, "isatty", lambda: False)())
         if self.enabled and skipped:
             print(f"{label}: {skipped} of {total} runs already finished, skipped", file=self.stream)
-
-    def text(self) -> str:
-        finished = self.skipped + self.done
-        elapsed = time.perf_counter() - self.start
-        todo = self.total - finished
-        line = f"{self.label}: {finished}/{self.total} runs ({finished / self.total:.0%})"
-        if self.failed:
-            line += f", {self.failed} failed"
-        line += f", {_clock(elapsed)} elapsed"
-        if self.done and todo:
-            line += f", about {_clock(elapsed / self.done * todo)} left"
-        return line
+        self._bar = bar(
+            total, label, "run", initial=skipped, stream=self.stream, enabled=self.enabled
+        )
 
     def update(self, ok: bool) -> None:
         self.done += 1
         self.failed += not ok
-        if not self.enabled:
+        if self._bar.disable:
             return
-        now = time.perf_counter()
-        last = self.skipped + self.done >= self.total
-        if self._tty:
-            print(f"\r\033[K{self.text()}", end="\n" if last else "", file=self.stream, flush=True)
-        elif last or now - self._last_print >= self.every:
-            print(self.text(), file=self.stream, flush=True)
-            self._last_print = now
+        self._bar.update(1)
+        if self.failed:
+            self._bar.set_postfix(failed=self.failed)
+        if self.skipped + self.done >= self.total:
+            self.close()
 
     def close(self) -> None:
-        """End an unfinished in-place line (e.g. after Ctrl-C)."""
-        if self.enabled and self._tty and self.skipped + self.done < self.total:
-            print(file=self.stream, flush=True)
+        """Remove the bar (also after Ctrl-C)."""
+        self._bar.close()

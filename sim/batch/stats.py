@@ -8,35 +8,21 @@ Output rows are sorted by design order and keys, so they never depend on complet
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
+from sim.intervals import STATS as _STATS
+from sim.intervals import spread
 from sim.metrics import INDICATORS
 
-STATS = ["n", "mean", "median", "q05", "q95"]
+STATS = list(_STATS)
 
 
 def _stats(values: np.ndarray) -> dict[str, np.ndarray]:
-    """Row-wise statistics of [rows, replications]; NaN marks a missing value."""
-    gaps = np.isnan(values).any(axis=1)
-    q = np.empty((3, values.shape[0]))
-    q[:, ~gaps] = np.quantile(values[~gaps], [0.05, 0.5, 0.95], axis=1)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows give NaN, quietly
-        if gaps.any():  # nanquantile is slow, so only where needed
-            q[:, gaps] = np.nanquantile(values[gaps], [0.05, 0.5, 0.95], axis=1)
-        mean = np.nanmean(values, axis=1)
-    q05, median, q95 = q
-    return {
-        "n": (~np.isnan(values)).sum(axis=1).astype("int64"),
-        "mean": mean,
-        "median": median,
-        "q05": q05,
-        "q95": q95,
-    }
+    """Row-wise statistics of [rows, replications] (`sim.intervals.spread`)."""
+    return spread(values)
 
 
 def _wide(long: pd.DataFrame, keys: Sequence[str]) -> pd.DataFrame:

@@ -17,6 +17,7 @@ from sim.cli import UsageError
 if TYPE_CHECKING:
     from sim.batch.executors import Opened
     from sim.batch.orchestrate import BatchResult
+    from sim.scenario.schema import Scenario
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -95,15 +96,54 @@ def run_and_report(
     secs = result.manifest["timings"]["wall_seconds"]
     print(
         f"{result.manifest['kind']}: {runs['total']} runs ({runs['finished_now']} run now, "
-        f"{runs['already_finished']} already finished, {runs['failed']} failed) "
-        f"in {secs:.1f} s on {result.manifest['executor']} -> {out}"
+        f"{runs['already_finished']} already finished, {runs['failed']} failed), "
+        f"{run_size(result.manifest)}, in {secs:.1f} s on {result.manifest['executor']} -> {out}"
     )
+    warn_run_size(batch_scenarios(result.manifest), result.manifest["reps"])
     for f in result.failures[:5]:
         print(
             f"  failed: {f['point']} replication {f['replication']}: {f['type']}: {f['message']}",
             file=sys.stderr,
         )
     return 1 if result.failures else 0
+
+
+def batch_scenarios(manifest: dict[str, Any]) -> list[Scenario]:
+    """The resolved scenario of every point of a batch, from its manifest."""
+    from sim.scenario.schema import Scenario
+
+    return [Scenario.model_validate(p["resolved"]) for p in manifest.get("points", [])]
+
+
+def warn_run_size(scenarios: Sequence[Scenario], reps: int) -> None:
+    """Levers the scale distorts, and too few replications for intervals (`sim.scalecheck`,
+    `sim.intervals`), each on one stderr line; printed with the summary, after the runs, so
+    that an error before or during them stays the only line on stderr."""
+    from sim.intervals import few_replications_warning
+    from sim.scalecheck import print_scale
+
+    print_scale(scenarios)
+    warning = few_replications_warning(reps)
+    if warning:
+        print(warning, file=sys.stderr)
+
+
+def run_size(manifest: dict[str, Any]) -> str:
+    """`3 points x 5 replications at scale 0.1, 2018-10-01 to 2020-03-15` from a batch
+    manifest (the period when every point shares it)."""
+    from sim.summarytext import scale_phrase
+
+    points = manifest.get("points", [])
+    scales = [p["resolved"]["scale"] for p in points if "scale" in p.get("resolved", {})]
+    text = (
+        f"{len(points)} point{'s' * (len(points) != 1)} x {manifest.get('reps', '?')} "
+        f"replications at {scale_phrase(scales)}"
+    )
+    periods = {(p["first_day"], p["last_day"]) for p in manifest.get("periods", {}).values()}
+    if len(periods) == 1:
+        ((first, last),) = periods
+        text += f", {first} to {last}"
+    return text
 
 
 def warn_unpaired(points: Sequence[Any]) -> None:

@@ -138,8 +138,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     check_output_dir(storage, "calibration", [args.scenario])
     t0 = time.perf_counter()
 
-    def say(msg: str) -> None:
-        print(msg, file=sys.stderr)
+    from sim.progress import MessageProgress
+
+    say = MessageProgress()  # a tqdm bar of the trials on a terminal; plain lines otherwise
 
     with open_executor(args.jobs, args.scheduler) as opened:
         from sim.ownership import prepare_output_dir
@@ -161,6 +162,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             posterior_evals=args.posterior_evals,
             method=args.sampler,
         )
+    say.close()
     wall = time.perf_counter() - t0
     command = (
         f"migsim calibrate {args.scenario.as_posix()} --out {args.out.as_posix()} --through {through} "

@@ -32,8 +32,12 @@ def cmd_check(args: argparse.Namespace) -> int:
     s = load_scenario(args.scenario, args.set or (), seed=args.seed)
     out = args.out or Path("results") / s.name
     check_output_dir(out, "run", [args.scenario])
+    from sim.scalecheck import print_scale
+    from sim.summarytext import period
+
+    print_scale([s])
     print(
-        f"OK: {args.scenario}: scenario {s.name}, {s.start} to {s.end} "
+        f"OK: {args.scenario}: scenario {s.name}, {period(s.start, s.end)} "
         f"({(s.end - s.start).days:,} days), scale {s.scale:g}, seed {s.seed} -> {out}"
     )
     return 0

@@ -1,7 +1,9 @@
 """`migsim levers`: every scenario lever with its type, unit, default, bounds and source.
 
 Generated from the pydantic schema (`sim.scenario.introspect`), never from a hand-kept
-list, so `docs/levers.md` (written by `--markdown`) is always what the model accepts.
+list, so `docs/levers.md` (written by `--markdown --out docs/levers.md`) is always what the
+model accepts. `--markdown` alone prints: a command that looks like a listing must not
+rewrite a tracked file.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ from pathlib import Path
 
 from sim.scenario.introspect import REQUIRED, Lever, by_section, levers, section_docs
 
-DEFAULT_MARKDOWN = Path("docs/levers.md")
 COLUMNS = ("Lever", "Type", "Unit", "Default", "Bounds", "Source of default", "Description")
 
 
@@ -20,21 +21,27 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--markdown",
         action="store_true",
-        help=f"write a markdown document instead (to {DEFAULT_MARKDOWN} unless --output)",
+        help="print a markdown document (the one in docs/levers.md) instead of the listing",
     )
     p.add_argument(
-        "--output", type=Path, metavar="PATH", help="where to write the markdown ('-' = stdout)"
+        "--out",
+        "--output",
+        dest="out",
+        type=Path,
+        metavar="FILE",
+        help="write the markdown document to FILE instead of printing it ('-' = stdout); "
+        "implies --markdown",
     )
     p.set_defaults(func=cmd_levers)
 
 
 def cmd_levers(args: argparse.Namespace) -> int:
-    if not (args.markdown or args.output):
+    if not (args.markdown or args.out):
         print(render_text(), end="")
         return 0
     text = render_markdown()
-    out = args.output or DEFAULT_MARKDOWN
-    if str(out) == "-":
+    out = args.out
+    if out is None or str(out) == "-":
         print(text, end="")
         return 0
     from sim.ownership import check_output_file
@@ -94,8 +101,8 @@ def _row(lv: Lever) -> str:
 INTRO = """\
 # Scenario levers
 
-Generated from the scenario schema (`sim/scenario/schema.py`) by `migsim levers --markdown`;
-do not edit by hand (a test fails when this file is out of date).
+Generated from the scenario schema (`sim/scenario/schema.py`) by
+`migsim levers --markdown --out docs/levers.md`; do not edit by hand (a test fails when this file is out of date).
 
 Paths are those of scenario files and `--set`: `deterrence.effect` is `effect` in the
 `[deterrence]` table. `[]` marks the items of a list of tables (in `--set`, an index such as

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import argparse
-import sys
-import time
 import tomllib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 
+from sim.progress import day_progress
+from sim.scalecheck import print_scale
 from sim.scenario.loader import load_scenario, resolved_dict
 from sim.scenario.schema import Scenario
+from sim.summarytext import period, persons_simulated
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -23,24 +24,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     r.add_argument("--no-charts", action="store_true", help="skip the PNG charts")
     r.set_defaults(func=cmd_run)
-
-
-def progress_printer(label: str) -> Callable[[int, int], None]:
-    start = time.perf_counter()
-
-    def show(day: int, days: int) -> None:
-        elapsed = time.perf_counter() - start
-        if elapsed < 2.0 or day == 0:
-            return
-        frac = day / days
-        eta = elapsed * (1 - frac) / frac
-        line = f"{label}: day {day}/{days} ({frac:5.1%}), about {eta:.0f} s left"
-        if sys.stderr.isatty():
-            print(f"\r{line}", end="", file=sys.stderr, flush=True)
-        elif day % 120 == 0:
-            print(line, file=sys.stderr, flush=True)
-
-    return show
 
 
 def scenario_source(
@@ -75,15 +58,20 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("results") / scenario.name
     check_output_dir(out, "run", [args.scenario])  # before the run, not after it
     model = Model(scenario, replication=0)
-    result = model.run(progress=progress_printer(scenario.name))
-    if sys.stderr.isatty():
-        print("\r\033[K", end="", file=sys.stderr)
+    show, close = day_progress(scenario.name)  # a bar on a terminal only
+    try:
+        result = model.run(progress=show)
+    finally:
+        close()
     result.extra_manifest.update(scenario_source(args.scenario, args.set or (), scenario))
     result.write(out, charts=not args.no_charts)
     s = result.summary()
     total = s[s["agreement"] == ""].set_index("indicator")["value"]
     print(
-        f"{scenario.name}: {total['people_simulated']:,.0f} people simulated in {result.wall_seconds:.1f} s; "
-        f"encounters {total['encounters']:,.0f}, transferred {total['transferred']:,.0f} -> {out}"
+        f"{scenario.name}: {period(scenario.start, scenario.end)}, "
+        f"{persons_simulated(result.people_simulated, scenario.scale)} "
+        f"in {result.wall_seconds:.1f} s; encounters {total['encounters']:,.0f}, "
+        f"transferred {total['transferred']:,.0f} (persons at full scale) -> {out}"
     )
+    print_scale([scenario])  # after the run: an error is always the only line on stderr
     return 0

@@ -9,7 +9,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from sim.cli import UsageError
-from sim.commands.batch import add_execution_args, command_line, default_out, run_and_report
+from sim.commands.batch import (
+    add_execution_args,
+    command_line,
+    default_out,
+    run_and_report,
+)
 from sim.commands.sweep import base_parent
 
 if TYPE_CHECKING:

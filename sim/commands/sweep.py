@@ -7,7 +7,12 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sim.commands.batch import add_execution_args, command_line, default_out, run_and_report
+from sim.commands.batch import (
+    add_execution_args,
+    command_line,
+    default_out,
+    run_and_report,
+)
 
 if TYPE_CHECKING:
     from sim.batch.sweepfile import Sweep

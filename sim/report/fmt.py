@@ -3,7 +3,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import datetime as dt
 import math
+from collections.abc import Mapping
 from typing import Any
 
 MISSING = "–"  # en dash
@@ -55,3 +58,15 @@ def signed_interval(low: Any, high: Any, decimals: int | None = None) -> str:
     """`+15 to +555`, `−1,225 to −325`: words, since a dash between signed numbers misreads."""
     lo, hi = signed(low, decimals), signed(high, decimals)
     return MISSING if MISSING in (lo, hi) else f"{lo} to {hi}"
+
+
+def period_fact(manifest: Mapping[str, Any], scenario: Mapping[str, Any]) -> str:
+    """`first day to last day`, both simulated (the scenario's `end` is exclusive), from the
+    manifest's `period` or, for folders written before it was recorded, from the scenario."""
+    period = manifest.get("period")
+    if isinstance(period, Mapping) and period.get("first_day") and period.get("last_day"):
+        return f"{period['first_day']} to {period['last_day']}"
+    start, end = scenario.get("start", "?"), scenario.get("end", "?")
+    with contextlib.suppress(ValueError):
+        end = (dt.date.fromisoformat(str(end)) - dt.timedelta(days=1)).isoformat()
+    return f"{start} to {end}"

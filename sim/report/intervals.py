@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from sim.intervals import interval_label, is_range, spread
 from sim.report.fmt import interval, number, signed, signed_interval
 from sim.report.folders import read_parquet
 from sim.report.html import Cell, Html, join, note, paragraph, table
@@ -34,7 +35,6 @@ HEADLINE = (
     "detained",
     "mpp_enrolled",
 )
-QUANTILES = [0.05, 0.95]
 
 
 def _per_run(totals: pd.DataFrame) -> pd.DataFrame:
@@ -49,11 +49,9 @@ def _per_run(totals: pd.DataFrame) -> pd.DataFrame:
 
 
 def _stats(values: np.ndarray) -> tuple[float, float, float]:
-    values = values[~np.isnan(values)]
-    if not len(values):
-        return (float("nan"),) * 3
-    lo, hi = np.quantile(values, QUANTILES)
-    return float(values.mean()), float(lo), float(hi)
+    """Mean, q05 and q95 of one set of replications (`sim.intervals.spread`, as batches)."""
+    s = spread(values[~np.isnan(values)][None, :])
+    return float(s["mean"][0]), float(s["q05"][0]), float(s["q95"][0])
 
 
 def headline_stats(totals: pd.DataFrame, points: Sequence[str], reference: str) -> pd.DataFrame:
@@ -76,16 +74,27 @@ def headline_stats(totals: pd.DataFrame, points: Sequence[str], reference: str) 
     return pd.DataFrame(rows, columns=cols)
 
 
+def _spread_phrase(reps: int) -> str:
+    """How the table's interval columns are described in the text above it."""
+    if is_range(reps):
+        return (
+            f"the range over the replications (from {reps}, fewer than 20, the 5% and 95% "
+            "quantiles are not an interval estimate)"
+        )
+    return "the 5–95% interval of the replications"
+
+
 def _headline_table(
-    stats: pd.DataFrame, reference: str, paired: bool, shown: Mapping[str, str]
+    stats: pd.DataFrame, reference: str, paired: bool, shown: Mapping[str, str], reps: int
 ) -> Html:
     diff_head = "Paired difference" if paired else "Difference"
+    label = interval_label(reps)
     header = [
         "Scenario",
         "Mean",
-        "5–95% interval",
+        label[0].upper() + label[1:],
         f"{diff_head} from {shown.get(reference, reference)}",
-        "5–95% interval",
+        label[0].upper() + label[1:],
     ]
     rows: list[list[Cell]] = []
     groups: dict[int, str] = {}
@@ -157,10 +166,11 @@ def headline(
     parts = [
         paragraph(
             f"Totals over the reported period (persons; peaks are the highest daily stock), "
-            f"across {n_text} replications per scenario: the mean and the 5–95% interval of the "
-            f"replications. The difference from {shown.get(reference, reference)} is {how}."
+            f"across {n_text} replications per scenario: the mean and "
+            f"{_spread_phrase(min(n) if n else 0)}. The difference from "
+            f"{shown.get(reference, reference)} is {how}."
         )
     ]
     stats = headline_stats(totals, points, reference)
-    parts.append(_headline_table(stats, reference, paired, shown))
+    parts.append(_headline_table(stats, reference, paired, shown, min(n) if n else 0))
     return join(parts)

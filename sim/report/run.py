@@ -9,7 +9,7 @@ from typing import Any
 
 from sim.metrics import FLOWS, STOCKS
 from sim.report.charts import RUN_CAPTIONS, chart_paths, charts_body
-from sim.report.fmt import number
+from sim.report.fmt import number, period_fact
 from sim.report.folders import read_csv
 from sim.report.html import Cell, Html, code, join, note, table
 from sim.report.page import Report, Section
@@ -106,7 +106,7 @@ def build_run(folder: Path, manifest: Mapping[str, Any]) -> Report:
         stored=manifest.get("scenario_parent"),
     )
     name = scenario.get("name") or manifest.get("scenario_name") or folder.name
-    facts = [f"{scenario.get('start', '?')} to {scenario.get('end', '?')}"]
+    facts = [period_fact(manifest, scenario)]
     if "scale" in scenario:
         facts.append(f"scale {scenario['scale']:g}")
     facts.append(f"1 replication (seed {manifest.get('seed', '?')})")

@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 
 from sim.report.charts import chart_paths, charts_body
-from sim.report.fmt import interval, number
+from sim.report.fmt import interval, number, period_fact
 from sim.report.folders import read_csv
 from sim.report.html import Cell, Html, code, details, join, note, paragraph, table, tag
 from sim.report.page import Report, Section
@@ -196,7 +196,7 @@ def build_validation(folder: Path, manifest: Mapping[str, Any]) -> Report:
         stored=manifest.get("scenario_parent"),
     )
     name = scenario.get("name") or manifest.get("scenario_name") or folder.parent.name
-    facts = [f"{scenario.get('start', '?')} to {scenario.get('end', '?')}"]
+    facts = [period_fact(manifest, scenario)]
     if "scale" in scenario:
         facts.append(f"scale {scenario['scale']:g}")
     if manifest.get("reps") is not None:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from sim.intervals import interval_label
 from sim.observed import (
     IN_SAMPLE_END,
     SWB_FILE,
@@ -24,6 +25,7 @@ from sim.observed import (
 )
 from sim.ownership import check_output_dir
 from sim.scenario.loader import ScenarioError, load_scenario
+from sim.summarytext import period
 from sim.validation.compare import Comparison, compare, observed_wide
 from sim.validation.output import build_manifest, file_record, write_validation
 from sim.validation.report import LEGEND, format_table
@@ -141,7 +143,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
     write_validation(out, sim, in_sample, out_sample, manifest, scenario)
 
     print(
-        f"{scenario.name}: {args.reps} replication(s), scale {scenario.scale:g}, "
+        f"{scenario.name}: {args.reps} replication(s) at scale {scenario.scale:g} "
+        f"(band: {interval_label(args.reps)}), {period(scenario.start, scenario.end)}, "
         f"run months {_span(run_months)}"
     )
     _print_block(f"In-sample ({_span(in_months)}, shipped FY2018-FY2019 series)", in_sample)
@@ -151,4 +154,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for note in notes:
         print(f"note: {note}")
     print(f"-> {out}")
+    from sim.commands.batch import warn_run_size
+
+    warn_run_size([scenario], args.reps)  # after the runs: an error stays the only line
     return 0

@@ -18,8 +18,10 @@ import pandas as pd
 from sim.chartstyle import of_scenario, policy_markers
 from sim.ownership import check_output_dir, write_failed
 from sim.results import make_temp_dir, replace_dir
+from sim.rounding import round_columns
 from sim.scenario.loader import resolved_dict, scenario_hash
 from sim.scenario.schema import Scenario
+from sim.summarytext import period_record
 from sim.validation.charts import write_charts
 from sim.validation.compare import Comparison
 from sim.validation.naive import NAIVE
@@ -60,6 +62,9 @@ def build_manifest(
         "scenario_name": scenario.name,
         "scenario_hash": scenario_hash(scenario),
         "seed": scenario.seed,
+        "scale": scenario.scale,
+        # first and last simulated day, both inclusive (`scenario.end` is exclusive)
+        "period": period_record(scenario.start, scenario.end),
         "reps": len(outputs),
         "jobs": jobs,
         "replications": [
@@ -78,6 +83,24 @@ def build_manifest(
     }
 
 
+#: persons in the validation CSVs, written as whole numbers (no float noise)
+PERSON_COLUMNS = (
+    "observed",
+    "sim_mean",
+    "sim_p5",
+    "sim_p95",
+    "naive_same_month",
+    "naive_last_month",
+    "observed_total",
+    "sim_total",
+)
+
+
+def readable(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table as written to CSV: persons rounded to whole numbers (`sim.rounding`)."""
+    return round_columns(frame, dict.fromkeys(PERSON_COLUMNS, 0))
+
+
 def write_validation(
     out: Path,
     sim: pd.DataFrame,
@@ -90,13 +113,13 @@ def write_validation(
     check_output_dir(out, "validation")
     tmp = make_temp_dir(out, "validation")
     try:
-        in_sample.metrics.to_csv(tmp / "metrics.csv", index=False)
+        readable(in_sample.metrics).to_csv(tmp / "metrics.csv", index=False)
         comps = [in_sample]
         if out_of_sample is not None:
-            out_of_sample.metrics.to_csv(tmp / "metrics_out_of_sample.csv", index=False)
+            readable(out_of_sample.metrics).to_csv(tmp / "metrics_out_of_sample.csv", index=False)
             comps.append(out_of_sample)
         monthly = monthly_table(sim, comps)
-        monthly.to_csv(tmp / "monthly.csv", index=False)
+        readable(monthly).to_csv(tmp / "monthly.csv", index=False)
         chart_rows = monthly.assign(month=pd.PeriodIndex(monthly["month"], freq="M"))
         reps = manifest.get("reps") if isinstance(manifest.get("reps"), int) else None
         write_charts(

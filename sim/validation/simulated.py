@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 import numpy as np
 import pandas as pd
 
+from sim.intervals import spread
 from sim.results import RunResult
 from sim.validation.series import SERIES
 
@@ -50,8 +51,8 @@ def replication_monthly(result: RunResult) -> pd.DataFrame:
 def summarise(per_replication: Sequence[pd.DataFrame]) -> pd.DataFrame:
     """Across replications: long rows series, month, sim_mean, sim_p5, sim_p95, reps.
 
-    Percentiles interpolate linearly between replications, so with few replications the
-    band is narrow and only indicative.
+    Percentiles interpolate linearly between replications (`sim.intervals.spread`), so with
+    fewer than 20 replications the band is a range over them, not a 5-95% interval.
     """
     if not per_replication:
         raise ValueError("no replications to summarise")
@@ -59,15 +60,15 @@ def summarise(per_replication: Sequence[pd.DataFrame]) -> pd.DataFrame:
     rows = []
     for s in SERIES:
         stack = np.vstack([rep[s.name].to_numpy(dtype=float) for rep in per_replication])
-        p5, p95 = np.percentile(stack, [5, 95], axis=0)
+        stats = spread(stack.T)  # one row per month (`sim.intervals`, as batches)
         rows.append(
             pd.DataFrame(
                 {
                     "series": s.name,
                     "month": months,
-                    "sim_mean": stack.mean(axis=0),
-                    "sim_p5": p5,
-                    "sim_p95": p95,
+                    "sim_mean": stats["mean"],
+                    "sim_p5": stats["q05"],
+                    "sim_p95": stats["q95"],
                     "reps": len(per_replication),
                 }
             )
