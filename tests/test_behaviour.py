@@ -62,8 +62,10 @@ def _caps(cap: int) -> tuple[str, ...]:
 def test_deterrence_lowers_departures_monotonically_and_only_where_consequences_fall():
     """Paired over replications (common random numbers). One-sided paired t-tests at 1% each;
     with two comparisons the false-alarm rate of this test is at most 2%."""
-    effects = (0.0, 0.5, 1.0)
-    reps = 6
+    # steps of 1: with the momentum off, demand is the fitted undeterred level, small enough
+    # that a step of 0.5 moves departures by about one sd of the paired noise
+    effects = (0.0, 1.0, 2.0)
+    reps = 12
     totals = np.zeros((len(effects), reps))
     children = []
     for i, e in enumerate(effects):
@@ -77,6 +79,8 @@ def test_deterrence_lowers_departures_monotonically_and_only_where_consequences_
                     f"deterrence.effect={e}",
                     "deterrence.momentum_rate=0",  # the level response alone
                     'deterrence.consequences=["removed", "mpp", "transferred"]',
+                    # and no announced surge (heard by children in transit too)
+                    "enforcement.announcement_risk_shift=0",
                 ),
                 replication=r,
             )
