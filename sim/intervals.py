@@ -65,3 +65,11 @@ def few_replications_warning(n: int) -> str | None:
         f"bands are a range over {n} replications, not 5–95% intervals (use --reps "
         f"{MIN_REPS_FOR_INTERVAL} or more for intervals)"
     )
+
+
+def band_words(n: int | None, what: str = "band") -> str:
+    """`5–95% band` (or `interval`), or `range over N replications` below
+    `MIN_REPS_FOR_INTERVAL`: the words chart titles and captions use for q05..q95."""
+    if n is not None and is_range(n):
+        return f"range over {n} replications"
+    return f"5–95% {what}"

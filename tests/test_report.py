@@ -585,3 +585,17 @@ def test_report_headers_say_the_last_simulated_day_and_name_a_range_a_range() ->
     assert period_fact(recorded, scenario) == "2018-10-01 to 2020-03-15"
     assert "range" in _spread_phrase(2) and "5–95%" not in _spread_phrase(2)
     assert _spread_phrase(20) == "the 5–95% interval of the replications"
+
+
+def test_batch_captions_and_titles_call_few_replications_a_range() -> None:
+    """Charts and captions from fewer than 20 replications say `range over N
+    replications`; from 20 on, a 5–95% band or interval."""
+    from sim.intervals import band_words
+    from sim.report.charts import batch_caption
+
+    assert band_words(10) == "range over 10 replications"
+    assert band_words(20, "interval") == "5–95% interval"
+    assert band_words(None) == "5–95% band"
+    few = batch_caption("sweep_outcomes.png", "", 10)
+    assert "range over 10 replications" in few and "5–95%" not in few
+    assert "5–95% band" in batch_caption("weekly_encounters.png", "p000", 40)

@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 from sim import chartstyle as cs
 from sim.batch.names import value_text
 from sim.batch.store import write_with
+from sim.intervals import band_words
 
 MAX_LINES = 8  # more distinct points than this: the rest are named in the chart's footer
 TITLES = {
@@ -45,6 +46,11 @@ class Context:
 
     def name(self, label: str) -> str:
         return self.names.get(label, label)
+
+    @property
+    def reps(self) -> int | None:
+        """Replications per point (None if unknown): below 20 bands are called ranges."""
+        return self.prov.reps if self.prov else None
 
     def shown(self, exclude: str | None = None) -> tuple[list[str], str]:
         """The points drawn (at most MAX_LINES) and the note saying what is left out."""
@@ -103,7 +109,7 @@ def band_chart(weekly_bands: pd.DataFrame, metric: str, ctx: Context, path: Path
     ax = fig.add_subplot()
     _lines(ax, table, shown, ctx)
     key = _timeline(ax, ctx, table["week"], unit)
-    ax.set_title(f"{title}: median and 5–95% band across replications", loc="left")
+    ax.set_title(f"{title}: median and {band_words(ctx.reps)}", loc="left")
     _footer(fig, ctx, key, note)
     _save(fig, path)
     return True
@@ -124,7 +130,7 @@ def difference_chart(
     key = _timeline(ax, ctx, table["week"], f"Difference, {unit.lower()}")
     ax.set_title(
         f"{title}: difference from {ctx.name(reference)}, paired by replication "
-        "(median, 5–95% band)",
+        f"(median, {band_words(ctx.reps)})",
         loc="left",
     )
     _footer(fig, ctx, key, note)
@@ -212,7 +218,8 @@ def totals_difference_chart(
         cs.count_axis(ax, "persons", horizontal=True)
         ax.margins(x=0.1)
     fig.suptitle(
-        f"Total over the period minus {ctx.name(reference)}: mean and 5–95% interval",
+        f"Total over the period minus {ctx.name(reference)}: mean and "
+        f"{band_words(ctx.reps, 'interval')}",
         x=0.01,
         ha="left",
     )
@@ -270,7 +277,7 @@ def surface_chart(
         handles, names = axes[0].get_legend_handles_labels()
         fig.legend(handles, names, loc="outside right upper", fontsize=8, frameon=False)
     fig.suptitle(
-        f"Outcomes against {x_lever}: mean and 5–95% interval across replications",
+        f"Outcomes against {x_lever}: mean and {band_words(ctx.reps, 'interval')}",
         x=0.01,
         ha="left",
     )

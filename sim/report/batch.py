@@ -256,8 +256,15 @@ def _design_sections(
         parts.append(surface_table(read_parquet(folder / "totals.parquet"), points))
     surface = folder / "charts" / "sweep_outcomes.png"
     if surface.is_file():
-        parts.append(charts_body([surface], {surface.name: batch_caption(surface.name, "")}))
+        caption = batch_caption(surface.name, "", _reps(manifest))
+        parts.append(charts_body([surface], {surface.name: caption}))
     return [Section("design", "Design and outcome surfaces", join(parts))]
+
+
+def _reps(manifest: Mapping[str, Any]) -> int | None:
+    """Replications per point, where the manifest says (captions name a range a range)."""
+    reps = manifest.get("reps")
+    return reps if isinstance(reps, int) else None
 
 
 def build_batch(folder: Path, manifest: Mapping[str, Any]) -> Report:
@@ -271,7 +278,7 @@ def build_batch(folder: Path, manifest: Mapping[str, Any]) -> Report:
         for c in chart_paths(folder, [Path(c).name for c in manifest.get("charts") or []])
         if c.name not in in_design
     ]
-    captions = {p.name: batch_caption(p.name, reference) for p in charts}
+    captions = {p.name: batch_caption(p.name, reference, _reps(manifest)) for p in charts}
     # repeated design points share their runs: the totals are shown once, under the first id
     unique = [p for p in labels if p not in same_as(points)]
     headline_body = join([headline(folder, manifest, unique, names(points)), _failures(manifest)])

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
+from sim.intervals import band_words
 from sim.report.html import Html, figure, join, note, paragraph, png_data_uri
 
 RUN_CAPTIONS = {
@@ -22,24 +23,26 @@ RUN_CAPTIONS = {
 }
 
 
-def batch_caption(name: str, reference: str) -> str:
-    """Captions for `weekly_<metric>.png`, `difference_weekly_<metric>.png`, `difference_totals.png`."""
+def batch_caption(name: str, reference: str, reps: int | None = None) -> str:
+    """Captions for `weekly_<metric>.png`, `difference_weekly_<metric>.png`,
+    `difference_totals.png`; from fewer than 20 `reps` a band is called a range."""
     stem = Path(name).stem
+    band, interval = band_words(reps), band_words(reps, "interval")
     if stem == "weekly_transferred":
         return (
-            "Weekly transfers per agreement and point (median, 5–95% band) against each "
+            f"Weekly transfers per agreement and point (median, {band}) against each "
             "point's weekly cap (dashed), in the agreement's own weeks."
         )
     if stem == "sweep_outcomes":
-        return "Outcome totals against the lever values: mean and 5–95% interval."
+        return f"Outcome totals against the lever values: mean and {interval}."
     if stem == "difference_totals":
-        return f"Headline totals: paired difference from {reference}, mean and 5–95% interval."
+        return f"Headline totals: paired difference from {reference}, mean and {interval}."
     if stem.startswith("difference_weekly_"):
         metric = stem.removeprefix("difference_weekly_").replace("_", " ")
-        return f"Weekly {metric}: paired difference from {reference}, median and 5–95% band."
+        return f"Weekly {metric}: paired difference from {reference}, median and {band}."
     if stem.startswith("weekly_"):
         metric = stem.removeprefix("weekly_").replace("_", " ")
-        return f"Weekly {metric} per scenario: median across replications with a 5–95% band."
+        return f"Weekly {metric} per scenario: median across replications and {band}."
     return stem.replace("_", " ").capitalize() + "."
 
 
