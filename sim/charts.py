@@ -240,9 +240,10 @@ def _stacked_bars(
     table: pd.DataFrame,
     widths: list[float],
     colors: dict[str, str],
-    labels: dict[str, str],
+    labels: dict[str, str] | None,
 ) -> None:
-    """Stack the columns of `table` as bars starting at each index date (widths in days)."""
+    """Stack the columns of `table` as bars starting at each index date (widths in days);
+    `labels` None leaves the bars out of any legend."""
     bottom = pd.Series(0.0, index=table.index)
     for col in table.columns:
         ax.bar(
@@ -252,7 +253,7 @@ def _stacked_bars(
             bottom=bottom,
             align="edge",
             color=colors.get(col),
-            label=labels.get(col, col),
+            label=labels.get(col, col) if labels is not None else None,
             edgecolor="white",
             linewidth=0.4,
             zorder=2,

@@ -24,6 +24,7 @@ from sim.charts import (
     NAT_LABEL,
     POLICY_COLOR,
     THOUSANDS,
+    _stacked_bars,
     policy_markers,
 )
 from sim.intervals import interval_label
@@ -50,11 +51,15 @@ def _new_axes(ax: Axes | None) -> tuple[Axes, bool]:
     return ax, True
 
 
-def _mark_policies(
-    ax: Axes, scenarios: Sequence[Scenario], lo: pd.Timestamp, hi: pd.Timestamp
+def mark_policy_lines(
+    ax: Axes,
+    scenarios: Sequence[Scenario],
+    lo: pd.Timestamp,
+    hi: pd.Timestamp,
+    labels: bool = True,
 ) -> None:
     """Dashed policy lines of the scenarios (each date and label once), labelled along the
-    top of the panel."""
+    top of the panel unless `labels` is False (e.g. the lower panels of a stack)."""
     markers = {(m.date, m.label): m for s in scenarios for m in policy_markers(s)}
     for m in sorted(markers.values(), key=lambda m: (m.date, m.label)):
         x = pd.Timestamp(m.date)
@@ -62,6 +67,8 @@ def _mark_policies(
             continue
         color = AGREEMENT_COLOR if m.agreement else POLICY_COLOR
         ax.axvline(x, color=color, lw=1.0, ls="--", alpha=0.8, zorder=4)
+        if not labels:
+            continue
         ax.annotate(
             f"{m.label}, {m.date:%d %b %Y}",
             (x, 0.99),
@@ -133,20 +140,8 @@ def plot_run(result: RunResult, metric: str, by: str | None = None, ax: Axes | N
     table, colors, labels = _ordered(_run_table(result, metric, by), by)
     if metric in FLOWS:
         table = table.resample("MS").sum()
-        bottom = pd.Series(0.0, index=table.index)
         widths = [0.85 * d for d in table.index.days_in_month]
-        for col in table.columns:
-            ax.bar(
-                table.index,
-                table[col],
-                width=widths,
-                bottom=bottom,
-                align="edge",
-                color=colors[col],
-                label=labels.get(col, col) if by else None,
-                zorder=2,
-            )
-            bottom = bottom + table[col]
+        _stacked_bars(ax, table, widths, colors, labels if by else None)
         ylabel = "persons per month"
     else:
         for col in table.columns:
@@ -163,7 +158,7 @@ def plot_run(result: RunResult, metric: str, by: str | None = None, ax: Axes | N
         ax.text(0.5, 0.5, f"no {metric} recorded", transform=ax.transAxes, ha="center")
     lo, hi = pd.Timestamp(s.start), pd.Timestamp(s.end)
     ax.set_xlim(lo.replace(day=1) if metric in FLOWS else lo, hi)
-    _mark_policies(ax, [s], lo, hi)
+    mark_policy_lines(ax, [s], lo, hi)
     ax.set_title(f"{metric}: {_meaning(metric)}", loc="left", fontsize=11)
     _style(ax, ylabel, by, counts=metric not in INDICATORS)
     if own:
@@ -223,7 +218,7 @@ def plot_batch(
     scenarios = [by_point[p] for p in points if p in by_point]
     if scenarios and len(rows):
         dates = pd.DatetimeIndex(rows["date"])
-        _mark_policies(ax, scenarios, dates.min(), dates.max())
+        mark_policy_lines(ax, scenarios, dates.min(), dates.max())
     what = f"{SMOOTH_DAYS}-day average, persons per day" if flows else "persons (end of day)"
     if metric in INDICATORS:
         what = metric.replace("_", " ")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pandas as pd
 from matplotlib.axes import Axes
 
+from sim.chartstyle import in_range, policy_markers
+from sim.plotting import mark_policy_lines
 from sim.scenario.schema import Scenario
 
 
@@ -18,33 +20,13 @@ def monthly_full(daily: pd.DataFrame | pd.Series, s: Scenario) -> pd.DataFrame |
 
 
 def policy_dates(s: Scenario) -> dict[str, pd.Timestamp]:
-    """The dated policy changes of a scenario inside its reported period, by label."""
-    marks = {}
-    if s.mpp.enrolment:
-        marks["Remain in Mexico"] = s.mpp.enrolment[0].from_
-    for step in s.enforcement.mexico[1:]:
-        marks["Mexico enforcement surge"] = step.from_
-    if s.transit_bar.start is not None:
-        marks["transit bar"] = s.transit_bar.start
-    for a in s.agreements:
-        marks[f"ACA {a.name}"] = a.start
-    return {k: pd.Timestamp(v) for k, v in marks.items() if s.start <= v < s.end}
+    """The dated policy changes of a scenario inside its reported period, by label (the
+    charts' own markers, `sim.chartstyle.policy_markers`)."""
+    lo, hi = pd.Timestamp(s.start), pd.Timestamp(s.end) - pd.Timedelta(days=1)
+    return {m.label: pd.Timestamp(m.date) for m in in_range(policy_markers(s), lo, hi)}
 
 
 def mark_policies(ax: Axes, s: Scenario, labels: bool = True) -> None:
     """Dashed lines at the policy dates, labelled unless `labels` is False: the first
-    question about any bump is "what changed then?"."""
-    for label, date in policy_dates(s).items():
-        ax.axvline(date, color="grey", ls="--", lw=0.8)
-        if labels:
-            ax.annotate(
-                label,
-                (date, 0.98),
-                xycoords=("data", "axes fraction"),
-                rotation=90,
-                va="top",
-                ha="right",
-                fontsize=8,
-                color="dimgrey",
-                bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.7, "pad": 1},
-            )
+    question about any bump is "what changed then?". Drawn as every migsim chart draws them."""
+    mark_policy_lines(ax, [s], pd.Timestamp(s.start), pd.Timestamp(s.end), labels=labels)
