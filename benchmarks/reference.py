@@ -40,24 +40,20 @@ from sim.model import Model
 COLUMNS = ("start", "kind", "end", "nat", "grp", "size")
 
 
-class CapturingModel(Model):
-    """The model, recording every party it sends on its way (first departures, extra
-    departures and re-attempts) with its departure time and journey outcome."""
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.launched: list[tuple[np.ndarray, ...]] = []
-
-    def _launch(self, day, nat, grp, size, port, out, fresh: bool) -> None:
-        self.launched.append((out.start, out.kind, out.time, nat, grp, size))
-        super()._launch(day, nat, grp, size, port, out, fresh)
-
-
 def capture(scenario) -> dict[str, np.ndarray]:
-    """Run the model once and return the parties it simulated, as columns (`COLUMNS`)."""
-    model = CapturingModel(scenario)
+    """Run the model once and return the parties it simulated (first departures, extra
+    departures and re-attempts), with departure time and journey outcome, as columns."""
+    model = Model(scenario)
+    launched: list[tuple[np.ndarray, ...]] = []
+    launch = model.travel._launch
+
+    def recording(day, nat, grp, size, port, out, fresh: bool) -> None:
+        launched.append((out.start, out.kind, out.time, nat, grp, size))
+        launch(day, nat, grp, size, port, out, fresh)
+
+    model.travel._launch = recording
     model.run()
-    cols = [np.concatenate(c) for c in zip(*model.launched, strict=True)]
+    cols = [np.concatenate(c) for c in zip(*launched, strict=True)]
     return dict(zip(COLUMNS, cols, strict=True))
 
 

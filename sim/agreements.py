@@ -10,22 +10,27 @@ The cap in force is set once a day, at the start of the day, by the step's `cap_
 (`PhaseStep`): a fixed weekly cap, a share of the receiving country's decision capacity,
 or a ceiling on (or a cap shrinking with) its pending cases, read from the receiving
 system before that day's decisions. A day whose rule allows 0 sees no transfer.
+
+A stage: the desk says whether a party is eligible and referred, transfers it or puts it
+on its waiting list, and returns (from `tick` and `expire`) the parties transferred from
+the list and those falling back; the model routes them onward.
 """
 
 from __future__ import annotations
 
 import math
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from simpy.events import Timeout
+import numpy as np
 
 from sim.context import Context
-from sim.domain import COUNTRY_BIT, GROUP_INDEX, NAT_INDEX
-from sim.party import Party
+from sim.domain import COUNTRY_BIT, GROUP_INDEX, NAT_INDEX, STATE_INDEX
+from sim.party import Batch, Party
 from sim.scenario.schema import Agreement
+
+IN_CUSTODY = STATE_INDEX["in_custody"]
 
 
 @dataclass(frozen=True)
@@ -64,14 +69,7 @@ def rule_cap(
 
 
 class AgreementDesk:
-    def __init__(
-        self,
-        ctx: Context,
-        cfg: Agreement,
-        index: int,
-        transfer: Callable[[Party, AgreementDesk, float], None],
-        fallback: Callable[[Party, AgreementDesk, float], None],
-    ) -> None:
+    def __init__(self, ctx: Context, cfg: Agreement, index: int) -> None:
         cal = ctx.cal
         self.ctx, self.cfg, self.index = ctx, cfg, index
         self.name = cfg.name
@@ -97,10 +95,10 @@ class AgreementDesk:
         self.receiving_country = cfg.receiving_country
         self.max_wait = cfg.max_wait_days
         self.referral = cfg.referral_share
-        self._transfer, self._fallback = transfer, fallback
         self.week = -1
         self.used = 0.0
-        self.waiting: deque[tuple[Party, object]] = deque()
+        # (party, ticket, deadline) in the order they started waiting
+        self.waiting: deque[tuple[Party, object, float]] = deque()
         self.awaiting = [0] * 15  # persons waiting, by cell
         self.rs = ctx.rng(f"agreement:{cfg.name}")
         self._referred = ctx.rec.index("transfer_referred")
@@ -119,6 +117,25 @@ class AgreementDesk:
         if step is None or party.group not in step.groups:
             return False
         return bool(party.transited & self.bit) and not (party.sought & self.bit)
+
+    def eligible_rows(self, batch: Batch, day: int) -> np.ndarray:
+        """`eligible` for every row of a batch processed on `day` (a mask)."""
+        step = self.step_at(day)
+        if not (self.start_day <= day < self.end_day) or step is None:
+            return np.zeros(len(batch), dtype=bool)
+        return (
+            np.isin(batch.nat, list(self.nats))
+            & np.isin(batch.grp, list(step.groups))
+            & ((batch.transited & self.bit) != 0)
+            & ((batch.sought & self.bit) == 0)
+        )
+
+    def refer(self, day: int, cell: int, size: int) -> bool:
+        """Is an eligible party referred (drawn with `referral_share`)? Counted if so."""
+        if self.rs.uniform() >= self.referral:
+            return False
+        self.ctx.rec.add(day, self._referred, cell, size, self.index)
+        return True
 
     def _roll_week(self, day: int) -> None:
         week = (day - self.start_day) // 7
@@ -139,65 +156,94 @@ class AgreementDesk:
             )
         return self.cap
 
-    def _fits(self, party: Party, day: int) -> bool:
-        return self.used + party.size <= self.cap_on(day) + 1e-9
-
     def consider(self, party: Party, now: float) -> bool:
         """Is the processed party eligible and referred for transfer under this agreement?"""
         day = int(now)
-        if not self.eligible(party, day) or self.rs.uniform() >= self.referral:
-            return False
-        self.ctx.rec.add(day, self._referred, party.cell, party.size, self.index)
-        return True
+        return self.eligible(party, day) and self.refer(day, party.cell, party.size)
 
-    def try_transfer(self, party: Party, now: float) -> bool:
-        """Transfer now if this week's cap leaves room for the whole party."""
+    def try_transfer(self, size: int, now: float) -> bool:
+        """Take a slot now if this week's cap leaves room for the whole party (`size`)."""
         day = int(now)
         self._roll_week(day)
-        if not self._fits(party, day):
+        if self.used + size > self.cap_on(day) + 1e-9:
             return False
-        self.used += party.size
-        self._transfer(party, self, now)
+        self.used += size
         return True
 
-    def wait(self, party: Party) -> None:
+    def wait(self, party: Party, now: float) -> None:
         """Hold the party in custody for a slot, at most `max_wait_days`."""
         ticket = party.waiting = object()
-        self.waiting.append((party, ticket))
+        self.waiting.append((party, ticket, now + self.max_wait))
         self.awaiting[party.cell] += party.size
-        ev = Timeout(self.ctx.env, self.max_wait, (party, ticket))
-        ev.callbacks.append(self._deadline)
 
     def _leave_wait(self, party: Party) -> None:
         party.waiting = None
         self.awaiting[party.cell] -= party.size
 
-    def _deadline(self, ev: Timeout) -> None:
-        party, ticket = ev._value
-        if party.waiting is ticket:
-            self._leave_wait(party)
-            self._fallback(party, self, self.ctx.env.now)
+    def expire(self, until: float) -> list[tuple[float, Party]]:
+        """Parties whose longest wait ends before `until`: they fall back, at that time."""
+        out = []
+        waiting = self.waiting
+        while waiting and waiting[0][2] < until:  # deadlines in the order of the list
+            party, ticket, deadline = waiting.popleft()
+            if party.waiting is ticket:
+                self._leave_wait(party)
+                out.append((deadline, party))
+        return out
 
-    def tick(self, day: int) -> None:
+    def tick(self, day: int) -> tuple[list[Party], list[Party]]:
         """Start of day: the day's cap, new week, new step or end date; serve the waiting
-        list first-fit."""
+        list first-fit. Returns the parties transferred and those falling back (now)."""
         self.cap_on(day)
+        transferred: list[Party] = []
+        fallback: list[Party] = []
         if not self.waiting:
-            return
-        now = float(day)
-        still: deque[tuple[Party, object]] = deque()
+            return transferred, fallback
+        still: deque[tuple[Party, object, float]] = deque()
         self._roll_week(day)
         for entry in self.waiting:
-            party, ticket = entry
+            party, ticket, _ = entry
             if party.waiting is not ticket:
                 continue
             if not self.eligible(party, day):
                 self._leave_wait(party)
-                self._fallback(party, self, now)
-            elif self._fits(party, day):
+                fallback.append(party)
+            elif self.used + party.size <= self.cap_on(day) + 1e-9:
                 self._leave_wait(party)
                 self.used += party.size
-                self._transfer(party, self, now)
+                transferred.append(party)
             else:
                 still.append(entry)
         self.waiting = still
+        return transferred, fallback
+
+
+def refer(
+    desks: list[AgreementDesk], day: int, done: Batch
+) -> tuple[np.ndarray, list[tuple[Party, AgreementDesk, float]]]:
+    """The agreements' stage for the day's completions (adults and families, in time
+    order): each eligible party is referred or not by each agreement; a referred party is
+    transferred under the first with room in its weekly cap, else waits at the first.
+    Returns the mask of the parties not referred, and the transfers (party, desk, time).
+    Only the eligible parties (a few a day) are looked at one by one: caps bind in order."""
+    masks = [desk.eligible_rows(done, day) for desk in desks]
+    eligible = np.logical_or.reduce(masks)
+    others = np.ones(len(done), dtype=bool)
+    transfers: list[tuple[Party, AgreementDesk, float]] = []
+    if not eligible.any():
+        return others, transfers
+    cell, size, t = done.cell, done.size, done.t
+    for i in np.flatnonzero(eligible).tolist():
+        c, n, now = int(cell[i]), int(size[i]), float(t[i])
+        referred = [d for d, m in zip(desks, masks, strict=True) if m[i] and d.refer(day, c, n)]
+        if not referred:
+            continue
+        others[i] = False
+        party = done.take(np.array([i])).parties(IN_CUSTODY)[0]
+        for desk in referred:
+            if desk.try_transfer(n, now):
+                transfers.append((party, desk, now))
+                break
+        else:
+            referred[0].wait(party, now)
+    return others, transfers

@@ -4,27 +4,23 @@ People are tracked in cohorts by arrival day, so the number held past 72 hours a
 of each day is exact (arrival on day a, still held at the end of day d: held > 72 h iff
 a <= d - 3) and costs O(1) per day.
 
-Speed: an entry or exit costs a few Python operations. The only quantity needed at every
-instant is the occupancy (it decides whether custody is overcrowded when a detention is
-considered); everything else (person-days held, exits past 72 hours, cohorts, the state
-ledger) is needed only at the end of the day, so exits are logged as tuples and totalled
-with numpy once a day. The day's entries are all known at the start of the day (see
-`sim.model`), so they are added to the occupancy by their times with a binary search
-instead of one event each.
+Entries and exits come in batches (columns, see `sim.party.Batch`): a day's entries are
+all known at its start, and exits are filed under the day they happen, whole batches at a
+time, then totalled with numpy at the end of that day (flows by outcome, person-days held,
+exits past 72 hours, cohorts, the state ledger). The occupancy at any instant of a day,
+which decides whether custody is overcrowded when a detention is considered, is the
+occupancy at the start of the day plus the day's entries up to that instant minus the
+exits filed before it: `held_at` computes it for a whole batch of instants at once.
 """
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from collections import defaultdict
-from heapq import heappop, heappush
-from itertools import chain
 
 import numpy as np
 
 from sim.context import Context
 from sim.domain import STATE_INDEX
-from sim.party import Party
 from sim.recorder import N_CELLS
 
 IN_CUSTODY = STATE_INDEX["in_custody"]
@@ -34,80 +30,67 @@ class Custody:
     def __init__(self, ctx: Context, holding_capacity: float) -> None:
         self.ctx = ctx
         self.capacity = holding_capacity
-        # persons in custody, not counting today's entries (see `expect`) nor exits
-        # scheduled ahead (see `leave_at`) whose time has not been reached when last looked
-        self.occupancy = 0
-        self._due_t: list[float] = []  # today's entry times, sorted
-        self._due_cum: list[int] = [0]  # persons entered up to each of them
-        self._leaving: list[tuple[float, int]] = []  # (time, persons) of exits ahead
+        self.occupancy = 0.0  # persons in custody at the start of the current day
+        self._day = -1
+        self._in_t = np.empty(0)  # the current day's entry times (sorted) ...
+        self._in_cum = np.zeros(1)  # ... and persons entered up to each of them
         self._cohorts = np.zeros((ctx.cal.days + 1, N_CELLS))
         self.over72 = np.zeros(N_CELLS)
         self._counted_through = -1  # last arrival day already added to over72
-        # exits by day: (cell, persons, arrival time, arrival day, exit time, state after)
-        self._exits: defaultdict[int, list[tuple]] = defaultdict(list)
+        # exits by day: batches of columns (cell, persons, time in, time out, state after)
+        self._exits: defaultdict[int, list[tuple[np.ndarray, ...]]] = defaultdict(list)
         rec = ctx.rec
         self._custody_days = rec.index("custody_days")
         self._exits_over72 = rec.index("custody_exits_over_72h")
 
     # -- entries --------------------------------------------------------------------------
-    def enter(self, party: Party, now: float) -> None:
-        """One party taken into custody at `now` (counted in the occupancy via `expect`)."""
-        day = int(now)
-        party.t_arrival = now
-        party.arrival_day = day
-        self._cohorts[day, party.cell] += party.size
-        self.ctx.move(party, IN_CUSTODY)
-
-    def enter_batch(self, day: int, cells: np.ndarray, sizes: np.ndarray) -> None:
-        """Parties arriving from their journey on `day` (their Party objects are built
-        with arrival time and state already set); cohorts and the ledger in one go."""
-        people = np.bincount(cells, weights=sizes, minlength=N_CELLS)
-        self._cohorts[day] += people
-        self.ctx.rec.move_cells(STATE_INDEX["in_transit"], IN_CUSTODY, cells, sizes)
-
-    def expect(self, times: np.ndarray, sizes: np.ndarray) -> None:
-        """Today's entries (times sorted): the occupancy rises by `sizes` at `times`."""
-        self.occupancy += self._due_cum[-1]  # yesterday's entries have all arrived
-        self._due_t = times.tolist()
-        self._due_cum = [0, *np.cumsum(sizes).tolist()]
-
-    def held(self, now: float) -> int:
-        """Persons in custody at `now`."""
-        leaving = self._leaving
-        while leaving and leaving[0][0] <= now:
-            self.occupancy -= heappop(leaving)[1]
-        return self.occupancy + self._due_cum[bisect_right(self._due_t, now)]
-
-    def overcrowded(self, now: float) -> bool:
-        return self.held(now) > self.capacity
+    def enter(self, day: int, times: np.ndarray, cells: np.ndarray, sizes: np.ndarray, src) -> None:
+        """The day's entries (times sorted, all on `day`), from state(s) `src`."""
+        self._day = day
+        self._in_t = times
+        self._in_cum = np.concatenate([[0.0], np.cumsum(sizes, dtype=float)])
+        self._cohorts[day] += np.bincount(cells, weights=sizes, minlength=N_CELLS)
+        self.ctx.rec.move_cells(src, IN_CUSTODY, cells, sizes)
 
     # -- exits ----------------------------------------------------------------------------
-    def leave(self, party: Party, dst: int, now: float) -> None:
-        """The party leaves custody now, for state `dst`."""
-        self.occupancy -= party.size
-        party.state = dst
-        self._exits[int(now)].append(
-            (party.cell, party.size, party.t_arrival, party.arrival_day, now, dst)
-        )
+    def leave(self, cells, sizes, t_in, t_out, dst) -> None:
+        """Parties leave custody at times `t_out` (>= now) for state(s) `dst`."""
+        if not len(cells):
+            return
+        cells = np.asarray(cells, dtype=np.int64)
+        t_out = np.asarray(t_out, dtype=float)
+        dst = np.broadcast_to(np.asarray(dst, dtype=np.int64), cells.shape)
+        cols = (cells, np.asarray(sizes, dtype=float), np.asarray(t_in, dtype=float), t_out, dst)
+        day = t_out.astype(np.int64)
+        if day[0] == day[-1] and (day == day[0]).all():
+            self._exits[int(day[0])].append(cols)
+            return
+        for d in np.unique(day).tolist():
+            m = day == d
+            self._exits[d].append(tuple(c[m] for c in cols))
 
-    def leave_at(self, party: Party, dst: int, t: float) -> None:
-        """The party will leave custody at time `t` (>= now), for state `dst`: a fixed delay
-        known now (children handed to HHS) needs no event of its own."""
-        heappush(self._leaving, (t, party.size))
-        party.state = dst
-        self._exits[int(t)].append(
-            (party.cell, party.size, party.t_arrival, party.arrival_day, t, dst)
-        )
+    def held_at(self, t: np.ndarray, more_t: np.ndarray, more_size: np.ndarray) -> np.ndarray:
+        """Persons in custody at instants `t` of the current day, counting also the exits
+        (`more_t`, sorted, `more_size`) not filed yet, each only strictly before `t`."""
+        held = self.occupancy + self._in_cum[np.searchsorted(self._in_t, t, side="right")]
+        filed = self._exits.get(self._day)
+        if filed:
+            ft = np.concatenate([b[3] for b in filed])
+            order = np.argsort(ft, kind="stable")
+            cum = np.concatenate([[0.0], np.cumsum(np.concatenate([b[1] for b in filed])[order])])
+            held = held - cum[np.searchsorted(ft[order], t, side="right")]
+        more = np.concatenate([[0.0], np.cumsum(more_size, dtype=float)])
+        return held - more[np.searchsorted(more_t, t, side="left")]
 
     def end_of_day(self, day: int) -> np.ndarray | None:
         """Total the day's exits, advance the 72-hour threshold to the end of `day`, and
         return the exits as columns (cell, persons, exit time, state after), or None."""
-        rows = self._exits.pop(day, None)
+        batches = self._exits.pop(day, None)
         out = None
-        if rows:
-            flat = np.fromiter(chain.from_iterable(rows), float, 6 * len(rows))
-            cell, size, t_in, day_in, t_out, dst = flat.reshape(-1, 6).T
-            cell, day_in, dst = cell.astype(np.int64), day_in.astype(np.int64), dst.astype(np.int64)
+        gone = 0.0
+        if batches:
+            cell, size, t_in, t_out, dst = (np.concatenate(c) for c in zip(*batches, strict=True))
+            day_in = t_in.astype(np.int64)
             rec = self.ctx.rec
             held = t_out - t_in
             rec.add_cells(day, self._custody_days, np.bincount(cell, held * size, N_CELLS))
@@ -120,6 +103,10 @@ class Custody:
             self.over72 -= np.bincount(cell[old], size[old], N_CELLS)
             rec.move_cells(IN_CUSTODY, dst, cell, size)
             out = np.stack([cell, size, t_out, dst])
+            gone = float(size.sum())
+        if day == self._day:
+            self.occupancy += self._in_cum[-1]
+        self.occupancy -= gone
         while self._counted_through < day - 3:
             self._counted_through += 1
             if self._counted_through >= 0:

@@ -37,7 +37,7 @@ import numpy as np
 
 from sim.calendar import SimCalendar
 from sim.domain import GROUP_INDEX, GROUPS, NAT_INDEX, NATIONALITIES
-from sim.recorder import N_CELLS
+from sim.recorder import N_CELLS, Recorder
 from sim.scenario.schema import Announcement, Deterrence
 
 
@@ -116,3 +116,15 @@ class PerceivedRisk:
                 self.log_bound,
             )
         return np.exp(self.log_momentum)
+
+
+def recorded_outcomes(rec: Recorder) -> Callable[[int], tuple[np.ndarray, np.ndarray]]:
+    """Deterrence's inputs read from the run's record: on a day, persons processed at the
+    border or stopped in Mexico (the outcomes), and those meeting a consequence."""
+    processed, stopped = rec.index("processed"), rec.index("stopped_in_mexico")
+    consequences = rec.index("consequences")
+
+    def observed(day: int) -> tuple[np.ndarray, np.ndarray]:
+        return rec.cells(day, processed) + rec.cells(day, stopped), rec.cells(day, consequences)
+
+    return observed

@@ -7,9 +7,13 @@ protection there; when custody is over capacity some would-be detentions become 
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import numpy as np
+
 from sim.calendar import SimCalendar
 from sim.domain import GROUPS, NATIONALITIES
-from sim.party import Party
+from sim.party import Batch, Party
 from sim.scenario.schema import Scenario
 
 REMOVE, RELEASE, DETAIN = 0, 1, 2
@@ -26,6 +30,7 @@ class DispositionRule:
                 row.append((s.removal, s.release) if s else (0.0, 1.0))
             self.shares.append(row)
         self.overcrowding_release = d.overcrowding_release_share
+        self.capacity = scenario.border.holding_capacity * scenario.scale  # persons held
         bar = scenario.transit_bar
         self.bar_day = cal.day(bar.start) if bar.start is not None else None
         self.bar_mult = bar.release_multiplier
@@ -41,6 +46,21 @@ class DispositionRule:
         self.bar_cover = cover
         self.bar_shift = [c * (1.0 - self.bar_mult) for c in cover]
         self.bar_on = [c > 0.0 for c in cover]
+        # [nationality, adult group] tables for whole batches
+        self.removal = np.array([[r for r, _ in row] for row in self.shares])
+        self.release = np.array([[r for _, r in row] for row in self.shares])
+
+    def usual_batch(
+        self, day: int, nat: np.ndarray, grp: np.ndarray, transited, sought, u: np.ndarray
+    ) -> np.ndarray:
+        """`usual` for a batch of adults and families processed on `day` (uniforms `u`)."""
+        removal, release = self.removal[nat, grp], self.release[nat, grp]
+        if self.bar_on[day]:
+            barred = (transited != 0) & ((sought & transited) == 0)
+            k = np.where(barred, self.bar_shift[day], 0.0)
+            removal = removal + release * k
+            release = release * (1.0 - k)
+        return np.where(u < removal, REMOVE, np.where(u < removal + release, RELEASE, DETAIN))
 
     def barred(self, party: Party, day: int) -> bool:
         """Transited a third country without seeking protection in any of them."""
@@ -66,3 +86,20 @@ class DispositionRule:
         if u < removal + release:
             return RELEASE
         return DETAIN
+
+    def decide_batch(
+        self, day: int, batch: Batch, held_at: Callable[[np.ndarray], np.ndarray], g
+    ) -> np.ndarray:
+        """The outcome of each party of a batch processed on `day` (in time order): the usual
+        draw, then a would-be detention becomes a release with `overcrowding_release`
+        where custody holds more than its capacity at that instant (`held_at(times)`).
+        `g`: the numpy generator of the draws."""
+        u = g.random(len(batch))
+        outcome = self.usual_batch(day, batch.nat, batch.grp, batch.transited, batch.sought, u)
+        detain = np.flatnonzero(outcome == DETAIN)
+        if len(detain):
+            crowded = held_at(batch.t[detain]) > self.capacity
+            if crowded.any():
+                u2 = g.random(len(detain))
+                outcome[detain[crowded & (u2 < self.overcrowding_release)]] = RELEASE
+        return outcome

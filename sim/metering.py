@@ -3,33 +3,43 @@
 Parties presenting at a port join a FIFO list; each day the port admits up to its intake
 (persons) into custody. Waiting parties give up after an exponential time: some cross
 between ports instead, the rest go home.
+
+A stage: `join` takes a batch of parties presenting at ports; `tick` returns who was
+admitted, who crossed between ports and who went home that day, for the model to route.
 """
 
 from __future__ import annotations
 
 import heapq
 from collections import deque
-from collections.abc import Callable
+from dataclasses import dataclass, field
 from itertools import count
+
+import numpy as np
 
 from sim.context import Context
 from sim.domain import STATE_INDEX
-from sim.party import Party
+from sim.party import Batch, Party
+from sim.recorder import N_CELLS
+from sim.rng import stream
 from sim.scenario.schema import Metering
 
 WAITLIST = STATE_INDEX["metering_waitlist"]
 GAVE_UP = STATE_INDEX["home_gave_up"]
 
 
+@dataclass
+class Released:
+    """What a day of metering produced: parties admitted at the port and parties crossing
+    between ports (each with the time), and parties who went home."""
+
+    admitted: list[tuple[float, Party]] = field(default_factory=list)
+    crossed: list[tuple[float, Party]] = field(default_factory=list)
+    home: list[tuple[float, Party, int]] = field(default_factory=list)
+
+
 class PortMetering:
-    def __init__(
-        self,
-        ctx: Context,
-        cfg: Metering,
-        admit: Callable[[Party, float], None],
-        cross: Callable[[Party, float], None],
-        gave_up: Callable[[Party, float], None],
-    ) -> None:
+    def __init__(self, ctx: Context, cfg: Metering) -> None:
         self.ctx, self.cfg = ctx, cfg
         self.start_day = ctx.cal.day(cfg.start) if cfg.start is not None else None
         self.intake = cfg.daily_intake * ctx.scale
@@ -37,8 +47,8 @@ class PortMetering:
         self.queue: deque[tuple[Party, object]] = deque()
         self.leaving: list[tuple[float, int, Party, object]] = []
         self._seq = count()
-        self._admit, self._cross, self._gave_up = admit, cross, gave_up
         self.rs = ctx.rng("metering")
+        self.g = stream(ctx.seed, "metering_join", ctx.replication)
         rec = ctx.rec
         self._joined = rec.index("metering_joined")
         self._m_gave_up = rec.index("metering_gave_up")
@@ -47,15 +57,23 @@ class PortMetering:
     def active(self, day: int) -> bool:
         return self.start_day is not None and day >= self.start_day
 
-    def join(self, party: Party, now: float) -> None:
-        self.ctx.rec.add(int(now), self._joined, party.cell, party.size)
-        self.ctx.move(party, WAITLIST)
-        ticket = party.waiting = object()
-        self.queue.append((party, ticket))
-        t_leave = now + self.rs.exponential() * self.cfg.give_up_days
-        heapq.heappush(self.leaving, (t_leave, next(self._seq), party, ticket))
+    def join(self, day: int, batch: Batch) -> None:
+        """Parties presenting at a port on `day` (in time order) join the waiting list."""
+        if not len(batch):
+            return
+        cell = batch.cell
+        rec = self.ctx.rec
+        rec.add_cells(day, self._joined, np.bincount(cell, batch.size, N_CELLS))
+        rec.move_cells(STATE_INDEX["in_transit"], WAITLIST, cell, batch.size)
+        leave = batch.t + self.g.standard_exponential(len(batch)) * self.cfg.give_up_days
+        for party, t_leave in zip(batch.parties(WAITLIST), leave.tolist(), strict=True):
+            ticket = party.waiting = object()
+            self.queue.append((party, ticket))
+            heapq.heappush(self.leaving, (t_leave, next(self._seq), party, ticket))
 
-    def tick(self, day: int) -> None:
+    def tick(self, day: int) -> Released:
+        """The day's give-ups (crossing or going home), then its intake, FIFO."""
+        out = Released()
         rec = self.ctx.rec
         while self.leaving and self.leaving[0][0] < day + 1:
             t, _, party, ticket = heapq.heappop(self.leaving)
@@ -65,11 +83,11 @@ class PortMetering:
             if self.rs.uniform() < self.cfg.cross_share:
                 rec.add(day, self._m_crossed, party.cell, party.size)
                 party.at_port = False
-                self._cross(party, max(t, float(day)))
+                out.crossed.append((max(t, float(day)), party))
             else:
                 rec.add(day, self._m_gave_up, party.cell, party.size)
                 self.ctx.move(party, GAVE_UP)
-                self._gave_up(party, float(day))
+                out.home.append((float(day), party, GAVE_UP))
         self.credit += self.intake
         while self.queue:
             head, ticket = self.queue[0]
@@ -81,6 +99,7 @@ class PortMetering:
             self.queue.popleft()
             head.waiting = None
             self.credit -= head.size
-            self._admit(head, float(day))
+            out.admitted.append((float(day), head))
         if not self.queue:
             self.credit = min(self.credit, self.intake)
+        return out

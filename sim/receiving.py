@@ -9,16 +9,19 @@ the pending cases and the waits are outputs of the transfers.
 Who applies may depend on the queue: the apply share is `apply_share x (reference_wait /
 W) ^ apply_wait_elasticity`, W the expected wait (pending cases / decisions a day) on the
 day the transferee decides, capped so that apply + retry <= 1 (the rest go home).
+
+A stage: `receive` takes transferees; `decide` returns, in time order, those whose
+decisions fell before a time and who set out again or went home, for the model to route.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from collections import deque
-from collections.abc import Callable
+from itertools import count
 
 import numpy as np
-from simpy.events import Timeout
 
 from sim.context import Context
 from sim.domain import STATE_INDEX
@@ -43,8 +46,6 @@ class ReceivingSystem:
         country: str,
         cfg: ReceivingCountry,
         n_agreements: int,
-        went_home: Callable[[Party, float], None],
-        retry_from_abroad: Callable[[Party, float], None],
     ) -> None:
         self.ctx, self.country, self.cfg = ctx, country, cfg
         self.rs = ctx.rng(f"receiving:{country}")
@@ -57,7 +58,8 @@ class ReceivingSystem:
         self.backlog = [[0] * 15 for _ in range(n_agreements + 1)]  # persons
         self.backlog_cases = [[0] * 15 for _ in range(n_agreements + 1)]  # parties (cases)
         self.waits: list[list[int]] = [[] for _ in range(n_agreements + 1)]  # decided, days
-        self._went_home, self._retry = went_home, retry_from_abroad
+        self._deciding: list[tuple[float, int, Party, int]] = []  # (time, seq, party, agr)
+        self._seq = count()
         rec = ctx.rec
         self._applied = rec.index("applied_abroad")
         self._home = rec.index("home_from_abroad")
@@ -69,9 +71,10 @@ class ReceivingSystem:
         """Decision capacity on `day`, cases a year at full scale."""
         return float(self.capacity[day])
 
-    def receive(self, party: Party, agreement: int) -> None:
-        ev = Timeout(self.ctx.env, self.cfg.decision_hours / 24.0, (party, agreement))
-        ev.callbacks.append(self._decide)
+    def receive(self, party: Party, agreement: int, now: float) -> None:
+        """A transferee arrives at `now`; it decides `decision_hours` later."""
+        t = now + self.cfg.decision_hours / 24.0
+        heapq.heappush(self._deciding, (t, next(self._seq), party, agreement))
 
     def expected_wait_days(self) -> float:
         """The wait a new applicant faces: pending cases / decisions a day (FIFO)."""
@@ -85,9 +88,18 @@ class ReceivingSystem:
         share = cfg.apply_share * (cfg.reference_wait_days / wait) ** cfg.apply_wait_elasticity
         return min(share, 1.0 - cfg.retry_share)
 
-    def _decide(self, ev: Timeout) -> None:
-        party, agr = ev._value
-        now = self.ctx.env.now
+    def decide(self, until: float) -> tuple[list[tuple[float, Party]], list[tuple[float, Party]]]:
+        """The decisions due before `until`, in time order: returns those who set out again
+        from here (with the time they do) and those who went home (with the time)."""
+        retry: list[tuple[float, Party]] = []
+        home: list[tuple[float, Party]] = []
+        deciding = self._deciding
+        while deciding and deciding[0][0] < until:
+            now, _, party, agr = heapq.heappop(deciding)
+            self._decide(party, agr, now, retry, home)
+        return retry, home
+
+    def _decide(self, party: Party, agr: int, now: float, retry: list, home: list) -> None:
         day = int(now)
         u = self.rs.uniform()
         rec = self.ctx.rec
@@ -101,11 +113,11 @@ class ReceivingSystem:
         elif u < apply + self.cfg.retry_share:
             rec.add(day, self._retry_m, party.cell, party.size, agr)
             delay = self.rs.exponential() * self.cfg.retry_delay_days
-            self._retry(party, now + delay)
+            retry.append((now + delay, party))
         else:
             rec.add(day, self._home, party.cell, party.size, agr)
             self.ctx.move(party, HOME_FROM_ABROAD)
-            self._went_home(party, now)
+            home.append((now, party))
 
     @property
     def pending_cases(self) -> int:

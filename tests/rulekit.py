@@ -3,7 +3,7 @@
 Two kinds of fixture:
 
 - a bare `Context` (clock, calendar, recorder, named streams) for testing one component
-  alone (`BorderStation`, `Custody`, `AgreementDesk`, `PortMetering`, `RemainInMexico`,
+  alone (`BorderStation`, `Lanes`, `Custody`, `AgreementDesk`, `PortMetering`, `RemainInMexico`,
   `PerceivedRisk`, ...) with a handful of parties at fixed times;
 - a `quiet` scenario: no departures at all, no MPP, no metering, no transit bar, no
   deterrence, no re-attempts, so the only parties in a run are the ones a test puts into
@@ -24,7 +24,7 @@ import numpy as np
 import simpy
 
 from sim.calendar import SimCalendar
-from sim.context import Context, schedule_at
+from sim.context import Context
 from sim.domain import GROUP_INDEX, NAT_INDEX, NATIONALITIES, STATE_INDEX
 from sim.metrics import FLOW_INDEX
 from sim.model import Model
@@ -69,11 +69,6 @@ def party(
     tr = sum(COUNTRY_BIT[c] for c in set(transited))
     so = sum(COUNTRY_BIT[c] for c in set(sought))
     return Party(NAT_INDEX[nat], GROUP_INDEX[group], size, tr, so, False, state, t, service)
-
-
-def at(ctx: Context, t: float, fn, *args) -> None:
-    """Call `fn(*args)` at time `t` of the context's clock."""
-    schedule_at(ctx.env, t, lambda ev: fn(*ev._value), args)
 
 
 def flow(ctx_or_rec, metric: str, day: int | None = None, agr: int | None = None) -> float:
@@ -179,7 +174,7 @@ def inject(model: Model, parties: Iterable[tuple[float, Party]]) -> None:
     for t, p in parties:
         p.state = IN_TRANSIT
         model.rec.enter(IN_TRANSIT, p.cell, p.size)
-        model._custody_in(p, t)
+        model.walk_in(t, p)
 
 
 def run_with(scenario: Scenario, parties: Iterable[tuple[float, Party]]) -> Model:

@@ -65,7 +65,7 @@ def test_deterrence_lowers_departures_monotonically_and_only_where_consequences_
     # steps of 1: with the momentum off, demand is the fitted undeterred level, small enough
     # that a step of 0.5 moves departures by about one sd of the paired noise
     effects = (0.0, 1.0, 2.0)
-    reps = 12
+    reps = 24  # a run at this scale takes about half a second since the array border
     totals = np.zeros((len(effects), reps))
     children = []
     for i, e in enumerate(effects):

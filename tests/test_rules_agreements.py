@@ -47,21 +47,23 @@ class Desk:
         self.ctx = ctx = context(days=60, agreements=["guatemala"])
         self.transfers: list[tuple[object, float]] = []
         self.fallbacks: list[tuple[object, float]] = []
-        self.desk = AgreementDesk(
-            ctx,
-            Agreement.model_validate(agreement(**kw)),
-            1,
-            lambda p, d, t: self.transfers.append((p, t)),
-            lambda p, d, t: self.fallbacks.append((p, t)),
-        )
+        self.desk = AgreementDesk(ctx, Agreement.model_validate(agreement(**kw)), 1)
 
     def offer(self, p, t: float) -> bool:
         """What the model does with a processed party: transfer now, or wait for a slot."""
         if not self.desk.consider(p, t):
             return False
-        if not self.desk.try_transfer(p, t):
-            self.desk.wait(p)
+        if self.desk.try_transfer(p.size, t):
+            self.transfers.append((p, t))
+        else:
+            self.desk.wait(p, t)
         return True
+
+    def tick(self, day: int) -> None:
+        """The desk's start of day: transfers from its list, and fallbacks, at `day`."""
+        transferred, fell_back = self.desk.tick(day)
+        self.transfers += [(p, float(day)) for p in transferred]
+        self.fallbacks += [(p, float(day)) for p in fell_back]
 
 
 # ----------------------------------------------------------------------------- phase-in and dates
@@ -117,9 +119,9 @@ def test_a_week_exactly_at_its_cap_then_a_new_week():
         d.offer(p, t)
     assert len(d.transfers) == 5  # exactly the cap of 5 ...
     assert len(d.desk.waiting) == 2  # ... and the rest wait
-    d.desk.tick(S + 6)  # the same week (Wednesday): still no room
+    d.tick(S + 6)  # the same week (Wednesday): still no room
     assert len(d.transfers) == 5
-    d.desk.tick(S + 7)  # Thursday: a new week, the two waiting are served first
+    d.tick(S + 7)  # Thursday: a new week, the two waiting are served first
     assert len(d.transfers) == 7
     assert [t for _, t in d.transfers[5:]] == [S + 7.0, S + 7.0]
 
@@ -141,7 +143,7 @@ def test_whole_parties_only_and_the_cap_of_the_step_in_force_mid_week():
         d.offer(party(), F + 0.2)
     assert len(d.transfers) == 7 and d.desk.used == 7
     # next Thursday the family goes first (it waited first), 3 + 1 of the 7
-    d.desk.tick(week2 + 7)
+    d.tick(week2 + 7)
     assert [p.size for p, _ in d.transfers[7:]] == [3, 1]
 
 
@@ -155,7 +157,7 @@ def test_waiting_parties_fall_back_at_the_end_date_even_with_room():
     d.offer(first, last_week + 0.5)
     d.offer(second, last_week + 0.6)
     assert [p for p, _ in d.transfers] == [first]
-    d.desk.tick(E)  # a new week would have room, but the agreement has ended
+    d.tick(E)  # a new week would have room, but the agreement has ended
     assert [p for p, _ in d.transfers] == [first]
     assert [(p, t) for p, t in d.fallbacks] == [(second, float(E))]
 

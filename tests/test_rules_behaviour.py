@@ -13,7 +13,8 @@ import pytest
 from sim.deterrence import PerceivedRisk
 from sim.domain import GROUP_INDEX, NAT_INDEX
 from sim.metering import PortMetering
-from sim.mpp import RemainInMexico
+from sim.mpp import REMOVED, RemainInMexico
+from sim.party import Batch
 from sim.recorder import N_CELLS
 from sim.scenario.schema import MPP, Deterrence, Enforcement, Metering
 from tests.rulekit import ORIGIN, context, date_of, flow, party, quiet, run_with, shares
@@ -318,45 +319,47 @@ def metering(intake: float, start=ORIGIN):
     cfg = Metering(
         start=start, daily_intake=intake, exempt=[], give_up_days=3650.0, cross_share=0.5
     )
-    admitted: list[tuple[object, float]] = []
-    port = PortMetering(
-        ctx, cfg, lambda p, t: admitted.append((p, t)), lambda p, t: None, lambda p, t: None
-    )
-    return ctx, port, admitted
+    return ctx, PortMetering(ctx, cfg)
+
+
+def join(port, parties) -> None:
+    """Parties presenting at the port on day 0, each at its own `t_arrival` (distinct, so
+    the order they are admitted in identifies them)."""
+    port.join(0, Batch.of_parties([(p.t_arrival, p) for p in parties]))
 
 
 def test_metering_admits_daily_intake_persons_a_day_fifo():
-    _, port, admitted = metering(intake=3.0)
-    waiting = [party(t=0.5) for _ in range(7)]
-    for p in waiting:
-        port.join(p, 0.5)
-    per_day = []
+    _, port = metering(intake=3.0)
+    waiting = [party(t=0.5 + i / 100) for i in range(7)]
+    join(port, waiting)
+    admitted, per_day = [], []
     for day in range(1, 5):
-        before = len(admitted)
-        port.tick(day)
-        per_day.append(len(admitted) - before)
+        out = port.tick(day).admitted
+        admitted += out
+        per_day.append(len(out))
     assert per_day == [3, 3, 1, 0]
-    assert [p for p, _ in admitted] == waiting  # first come, first served
-    assert [t for _, t in admitted] == [1.0] * 3 + [2.0] * 3 + [3.0]
+    # first come, first served
+    assert [p.t_arrival for _, p in admitted] == [p.t_arrival for p in waiting]
+    assert [t for t, _ in admitted] == [1.0] * 3 + [2.0] * 3 + [3.0]
 
 
 def test_metering_intake_counts_persons_and_a_family_is_not_overtaken():
-    _, port, admitted = metering(intake=3.0)
-    order = [party(), party(), party(group="family", size=3), party(), party()]
-    for p in order:
-        port.join(p, 0.5)
-    cumulative = []
+    _, port = metering(intake=3.0)
+    order = [party(t=0.5), party(t=0.51), party(group="family", size=3, t=0.52)]
+    order += [party(t=0.53), party(t=0.54)]
+    join(port, order)
+    admitted, cumulative = [], []
     for day in range(1, 6):
-        port.tick(day)
-        cumulative.append(sum(p.size for p, _ in admitted))
+        admitted += port.tick(day).admitted
+        cumulative.append(sum(p.size for _, p in admitted))
     assert all(c <= 3 * (k + 1) for k, c in enumerate(cumulative))
     assert cumulative[-1] == 7
-    assert [p for p, _ in admitted] == order
+    assert [p.t_arrival for _, p in admitted] == [p.t_arrival for p in order]
     assert cumulative[0] == 2  # the family does not fit on day 1 and nobody jumps it
 
 
 def test_metering_inactive_before_its_start():
-    _, port, _ = metering(intake=3.0, start=date_of(5))
+    _, port = metering(intake=3.0, start=date_of(5))
     assert not port.active(4)
     assert port.active(5)
 
@@ -374,36 +377,29 @@ def mpp(hearings: float, grant: float = 0.0, daily_capacity=None):
         cross_days=3650.0,
         grant_share=grant,
     )
-    home: list[tuple[object, int, float]] = []
-
-    def leave_custody(p, state, t):
-        p.state = state
-
-    remain = RemainInMexico(
-        ctx, cfg, leave_custody, lambda p, t: None, lambda p, s, t: home.append((p, s, t))
-    )
-    return ctx, remain, home
+    return ctx, RemainInMexico(ctx, cfg)
 
 
 @pytest.mark.parametrize(
     ("grant", "metric"), [(0.0, "mpp_hearing_removed"), (1.0, "mpp_hearing_released")]
 )
 def test_mpp_hears_hearings_per_day_persons_fifo(grant, metric):
-    ctx, remain, home = mpp(hearings=2.0, grant=grant)
-    enrolled = [party() for _ in range(5)]
+    ctx, remain = mpp(hearings=2.0, grant=grant)
+    enrolled = [party(t=i / 10) for i in range(5)]
     assert all(remain.offer(p, 0.5) for p in enrolled)
     assert flow(ctx, "mpp_enrolled") == 5
+    home = []
     for day in range(1, 5):
-        remain.tick(day)
+        home += remain.tick(day).home
     assert [flow(ctx, metric, day=d) for d in range(1, 5)] == [2.0, 2.0, 1.0, 0.0]
-    if grant == 0.0:
-        assert [p for p, _, _ in home] == enrolled  # removed in the order they enrolled
+    if grant == 0.0:  # removed (home, to re-attempt from there) in the order they enrolled
+        assert [(p.t_arrival, s) for _, p, s in home] == [(p.t_arrival, REMOVED) for p in enrolled]
     else:
         assert home == []
 
 
 def test_mpp_daily_enrolment_limit():
-    ctx, remain, _ = mpp(hearings=100.0, daily_capacity=3.0)
+    ctx, remain = mpp(hearings=100.0, daily_capacity=3.0)
     got = [remain.offer(party(), 0.5) for _ in range(5)]
     assert got == [True, True, True, False, False]
     remain.tick(1)
@@ -412,7 +408,7 @@ def test_mpp_daily_enrolment_limit():
 
 
 def test_mpp_only_listed_nationalities_and_groups():
-    _, remain, _ = mpp(hearings=1.0)
+    _, remain = mpp(hearings=1.0)
     assert not remain.offer(party(nat="mexico"), 0.5)
     assert not remain.offer(party(group="unaccompanied_child"), 0.5)
     assert remain.offer(party(group="family"), 0.5)

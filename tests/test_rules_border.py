@@ -11,8 +11,10 @@ import numpy as np
 import pytest
 
 from sim.border import BorderStation
+from sim.lanes import Lanes
+from sim.party import Batch
 from sim.scenario.schema import Border
-from tests.rulekit import at, context, flow, party
+from tests.rulekit import context, flow, party
 
 PRIORITY = ["unaccompanied_child", "family", "single_adult"]
 
@@ -40,42 +42,32 @@ ARRIVALS = [
 ]
 
 
-def serve(priority, lanes: int = 1, service: float = 1.0, via_open_day: bool = False):
-    """Finish order (labels) and finish times of ARRIVALS with fixed processing times."""
+def serve(priority, lanes: int = 1, service: float = 1.0, compiled: bool = False):
+    """Finish order (labels) and finish times of ARRIVALS with fixed processing times, the
+    model's way: the day's entries handed to the station at once, then a day at a time."""
     ctx = context(days=30)
-    done: list[tuple[str, float]] = []
-    labels = {}
-
-    def processed(p, now):
-        done.append((labels[id(p)], now))
-
-    station = BorderStation(ctx, border_cfg(priority), lanes, processed)
-    parties = []
-    for label, group, t in ARRIVALS:
-        p = party(group=group, t=t, service=service)
-        labels[id(p)] = label
-        parties.append(p)
-    if via_open_day:  # the model's path: the day's entries handed over at the daily tick
-        times = np.array([t for _, _, t in ARRIVALS])
-        station.open_day(0, times, np.full(len(times), service), parties)
-    else:
-        for p in parties:
-            at(ctx, p.t_arrival, station.admit, p)
-    ctx.env.run(until=30)
-    return [label for label, _ in done], [t for _, t in done], ctx
+    station = BorderStation(ctx, border_cfg(priority), lanes)
+    station.lanes = Lanes(lanes, compiled=compiled)
+    parties = [party(group=group, t=t) for _, group, t in ARRIVALS]
+    labels = {t: label for label, _, t in ARRIVALS}  # arrival times are distinct
+    entries = Batch.of_parties([(p.t_arrival, p) for p in parties])
+    done = [station.take_in(0, entries, service=np.full(len(parties), service))]
+    done += [station.take_in(day, Batch.empty()) for day in range(1, 30)]
+    out = Batch.concat(done)
+    return [labels[t] for t in out.t_in.tolist()], out.t.tolist(), ctx
 
 
-@pytest.mark.parametrize("via_open_day", [False, True])
-def test_children_then_families_then_single_adults_fifo_within_class(via_open_day):
-    order, times, _ = serve(PRIORITY, via_open_day=via_open_day)
+@pytest.mark.parametrize("compiled", [False, True])
+def test_children_then_families_then_single_adults_fifo_within_class(compiled):
+    order, times, _ = serve(PRIORITY, compiled=compiled)
     assert order == ["S0", "C1", "C2", "F1", "F2", "S1", "S2"]
     # one lane, one day each: back to back from the first arrival
     assert times == pytest.approx([1.0, 2.0, 3.0, 4.0, 5.0, 6.0, 7.0])
 
 
-@pytest.mark.parametrize("via_open_day", [False, True])
-def test_fifo_rule_serves_in_arrival_order(via_open_day):
-    order, _, _ = serve("fifo", via_open_day=via_open_day)
+@pytest.mark.parametrize("compiled", [False, True])
+def test_fifo_rule_serves_in_arrival_order(compiled):
+    order, _, _ = serve("fifo", compiled=compiled)
     assert order == ["S0", "S1", "F1", "C1", "S2", "C2", "F2"]
 
 

@@ -60,7 +60,7 @@ def test_no_decision_before_the_backlog_date() -> None:
     cfg = ReceivingCountry(
         asylum_cases_per_year=365, initial_backlog=100, backlog_date=ORIGIN + dt.timedelta(days=30)
     )
-    system = ReceivingSystem(ctx, "guatemala", cfg, 1, lambda p, t: None, lambda p, t: None)
+    system = ReceivingSystem(ctx, "guatemala", cfg, 1)
     for day in range(60):
         system.tick(day)
         if day == 29:
@@ -87,7 +87,7 @@ def test_decisions_follow_the_capacity_of_each_day() -> None:
         backlog_date=ORIGIN,
         capacity=[{"from": (ORIGIN + dt.timedelta(days=100)).isoformat(), "cases_per_year": 730}],
     )
-    system = ReceivingSystem(ctx, "guatemala", cfg, 1, lambda p, t: None, lambda p, t: None)
+    system = ReceivingSystem(ctx, "guatemala", cfg, 1)
     for day in range(200):
         system.tick(day)
         if day == 99:
@@ -221,15 +221,14 @@ def test_apply_share_falls_with_the_expected_wait() -> None:
         apply_share=0.03, retry_share=0.2, asylum_cases_per_year=365, initial_backlog=100,
         apply_wait_elasticity=1.0, reference_wait_days=200,
     )  # fmt: skip
-    system = ReceivingSystem(ctx, "guatemala", cfg, 1, lambda p, t: None, lambda p, t: None)
+    system = ReceivingSystem(ctx, "guatemala", cfg, 1)
     assert system.expected_wait_days() == pytest.approx(100.0)  # 100 cases at 1 a day
     assert system.apply_share() == pytest.approx(0.06)  # half the reference wait: twice
     system.preexisting = 0
     assert system.apply_share() == pytest.approx(0.8)  # capped: apply + retry <= 1
     flat = ReceivingSystem(
-        ctx, "guatemala", cfg.model_copy(update={"apply_wait_elasticity": 0.0}), 1,
-        lambda p, t: None, lambda p, t: None,
-    )  # fmt: skip
+        ctx, "guatemala", cfg.model_copy(update={"apply_wait_elasticity": 0.0}), 1
+    )
     assert flat.apply_share() == 0.03  # elasticity 0: exactly today's constant
 
 

@@ -6,6 +6,7 @@ they arrived on day d - 3 or earlier. The cases sit one hour either side of the 
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
 from sim.custody import Custody
@@ -14,24 +15,32 @@ from tests.rulekit import context, flow, party, quiet, run_with, stock
 
 H = 1.0 / 24.0
 RELEASED = STATE_INDEX["in_us_released"]
+IN_TRANSIT = STATE_INDEX["in_transit"]
 
 
 def held_over_72(arrivals: list[tuple[float, int]], through_day: int, exits=()) -> list[float]:
     """`custody.over72` (all cells) at the end of each day 0..through_day."""
     ctx = context(days=through_day + 2)
     custody = Custody(ctx, holding_capacity=1000)
-    parties = []
-    for t, size in arrivals:
-        p = party(size=size, group="family" if size > 1 else "single_adult", t=t)
-        custody.enter(p, t)
-        parties.append(p)
+    parties = [
+        party(size=size, group="family" if size > 1 else "single_adult", t=t)
+        for t, size in arrivals
+    ]
     by_day = {}
     for i, t_out in exits:
         by_day.setdefault(int(t_out), []).append((parties[i], t_out))
     out = []
     for d in range(through_day + 1):
+        today = sorted((p for p in parties if int(p.t_arrival) == d), key=lambda p: p.t_arrival)
+        custody.enter(
+            d,
+            np.array([p.t_arrival for p in today]),
+            np.array([p.cell for p in today], dtype=np.int64),
+            np.array([p.size for p in today]),
+            IN_TRANSIT,
+        )
         for p, t_out in by_day.get(d, []):
-            custody.leave(p, RELEASED, t_out)
+            custody.leave([p.cell], [p.size], [p.t_arrival], [t_out], RELEASED)
         custody.end_of_day(d)
         out.append(float(custody.over72.sum()))
     return out, ctx

@@ -41,6 +41,9 @@ GENEROUS = tuple(f"agreements.guatemala.phase_in.{i}.weekly_cap=1000000" for i i
 # about half the weekly transfers the generous cap lets through (median about 1,000 with
 # deterrence and momentum off), so the cap binds in most weeks whatever the calibration
 BINDING = tuple(f"agreements.guatemala.phase_in.{i}.weekly_cap=500" for i in (0, 1))
+# and MPP hearings far below the enrolments of the window (the calibrated 250 a day is not
+# reached then: removals would follow the enrolments, not the capacity)
+BINDING += ("mpp.hearings_per_day=20",)
 CLUSTERING = 1.5  # variance inflation for re-attempts (see the module docstring)
 
 

@@ -1,0 +1,169 @@
+"""Processing lanes: `c` servers and a priority queue, advanced a day at a time.
+
+The border's queue is the one sequential rule of the model that cannot be vectorised: who
+starts when depends on every earlier arrival and completion. It is kept exact and made
+cheap: a day's arrivals (all known at the daily tick, in time order) go into `advance`,
+which plays arrivals and completions in time order up to the end of the day and returns
+the day's completions, in time order, and the starts of those who had to wait. The queue
+is a binary heap keyed by (group rank, arrival time, party id); the busy lanes are a heap
+of completion times. An arrival at the same instant as a completion is taken first (it
+finds the lane still busy), as the SimPy events the lanes replace were.
+
+Two interchangeable kernels compute the same numbers with the same floating-point
+operations (tested against each other): a numba-compiled one on arrays, used for large
+runs, and a plain Python one on `heapq`, used where a run is too small to repay importing
+numba (and wherever numba is not installed). The compiled kernel is cached on disk
+(`cache=True`), so a run does not pay its compilation after the first.
+"""
+
+from __future__ import annotations
+
+import heapq
+import os
+
+import numpy as np
+
+#: runs with at least this many expected border arrivals use the compiled kernel
+COMPILED_FROM_ARRIVALS = 150_000
+
+
+def numba_available() -> bool:
+    if os.environ.get("MIGSIM_NO_NUMBA"):
+        return False
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+class Lanes:
+    """`lanes` servers in parallel; state carried from one `advance` to the next."""
+
+    def __init__(self, lanes: int, compiled: bool = False) -> None:
+        self.lanes = lanes
+        self.compiled = compiled and numba_available()
+        if self.compiled:
+            self._ends = np.empty(lanes)  # heap of completion times of the busy lanes
+            self._ends_id = np.empty(lanes, dtype=np.int64)
+            cap = 1024
+            self._w_rank = np.empty(cap, dtype=np.int64)  # heap of waiting parties
+            self._w_t = np.empty(cap)
+            self._w_id = np.empty(cap, dtype=np.int64)
+            self._w_svc = np.empty(cap)
+            self._n = np.zeros(2, dtype=np.int64)  # busy lanes, waiting parties
+        else:
+            self._busy: list[tuple[float, int]] = []
+            self._queue: list[tuple[int, float, int, float]] = []
+
+    @property
+    def busy(self) -> int:
+        return int(self._n[0]) if self.compiled else len(self._busy)
+
+    @property
+    def waiting(self) -> int:
+        return int(self._n[1]) if self.compiled else len(self._queue)
+
+    def advance(
+        self,
+        ids: np.ndarray,
+        t_arrival: np.ndarray,
+        service: np.ndarray,
+        rank: np.ndarray,
+        until: float,
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Take in arrivals (sorted by time, all before `until`) and play the lanes up to
+        `until`. Returns (ids done, completion times) in time order and (ids, start times)
+        of the parties that started after waiting, in start order."""
+        ids = np.ascontiguousarray(ids, dtype=np.int64)
+        t_arrival = np.ascontiguousarray(t_arrival, dtype=np.float64)
+        service = np.ascontiguousarray(service, dtype=np.float64)
+        rank = np.ascontiguousarray(rank, dtype=np.int64)
+        if self.compiled:
+            return self._advance_compiled(ids, t_arrival, service, rank, until)
+        return _advance_python(self, ids, t_arrival, service, rank, until)
+
+    def _advance_compiled(self, ids, t_arrival, service, rank, until):
+        need = int(self._n[1]) + len(ids)
+        if need > len(self._w_t):  # room for everyone who might wait
+            cap = max(need, 2 * len(self._w_t))
+            for name in ("_w_rank", "_w_t", "_w_id", "_w_svc"):
+                old = getattr(self, name)
+                new = np.empty(cap, dtype=old.dtype)
+                new[: len(old)] = old
+                setattr(self, name, new)
+        bound = self.lanes + need
+        done_id = np.empty(bound, dtype=np.int64)
+        done_t = np.empty(bound)
+        start_id = np.empty(need, dtype=np.int64)
+        start_t = np.empty(need)
+        counts = _kernel()(
+            ids,
+            t_arrival,
+            service,
+            rank,
+            until,
+            self.lanes,
+            self._ends,
+            self._ends_id,
+            self._w_rank,
+            self._w_t,
+            self._w_id,
+            self._w_svc,
+            self._n,
+            done_id,
+            done_t,
+            start_id,
+            start_t,
+        )
+        n_done, n_start = int(counts[0]), int(counts[1])
+        return done_id[:n_done], done_t[:n_done], start_id[:n_start], start_t[:n_start]
+
+
+def _advance_python(lanes: Lanes, ids, t_arrival, service, rank, until):
+    """The kernel in plain Python (`heapq`): the reference the compiled one is tested on."""
+    busy, queue, c = lanes._busy, lanes._queue, lanes.lanes
+    push, pop = heapq.heappush, heapq.heappop
+    done_id: list[int] = []
+    done_t: list[float] = []
+    start_id: list[int] = []
+    start_t: list[float] = []
+    inf = float("inf")
+    n, i = len(ids), 0
+    at, pid, svc, rk = t_arrival.tolist(), ids.tolist(), service.tolist(), rank.tolist()
+    while True:
+        a = at[i] if i < n else inf
+        e = busy[0][0] if busy else inf
+        if e < a:  # a completion first
+            if e >= until:
+                break
+            _, who = pop(busy)
+            done_id.append(who)
+            done_t.append(e)
+            if queue:
+                _, _, nxt, s = pop(queue)
+                push(busy, (e + s, nxt))
+                start_id.append(nxt)
+                start_t.append(e)
+        else:
+            if a >= until:
+                break
+            if len(busy) < c:
+                push(busy, (a + svc[i], pid[i]))
+            else:
+                push(queue, (rk[i], a, pid[i], svc[i]))
+            i += 1
+    return (
+        np.array(done_id, dtype=np.int64),
+        np.array(done_t),
+        np.array(start_id, dtype=np.int64),
+        np.array(start_t),
+    )
+
+
+def _kernel():
+    """The compiled kernel (numba imported, and the kernel loaded from its on-disk cache or
+    compiled, on first use only: small runs never import numba)."""
+    from sim.lanes_kernel import advance
+
+    return advance
