@@ -52,6 +52,8 @@ class Lanes:
             self._w_id = np.empty(cap, dtype=np.int64)
             self._w_svc = np.empty(cap)
             self._n = np.zeros(2, dtype=np.int64)  # busy lanes, waiting parties
+            empty = np.empty(0, dtype=np.int64)  # load the kernel now, not in the run
+            self._advance_compiled(empty, np.empty(0), np.empty(0), empty, 0.0)
         else:
             self._busy: list[tuple[float, int]] = []
             self._queue: list[tuple[int, float, int, float]] = []

@@ -10,45 +10,46 @@ admitted, who crossed between ports and who went home that day, for the model to
 
 from __future__ import annotations
 
-import heapq
-from collections import deque
-from dataclasses import dataclass, field
-from itertools import count
+from dataclasses import dataclass
 
 import numpy as np
 
 from sim.context import Context
 from sim.domain import STATE_INDEX
-from sim.party import Batch, Party
+from sim.party import Batch
 from sim.recorder import N_CELLS
 from sim.rng import stream
 from sim.scenario.schema import Metering
 
 WAITLIST = STATE_INDEX["metering_waitlist"]
 GAVE_UP = STATE_INDEX["home_gave_up"]
+_COLUMNS = ("nat", "grp", "size", "transited", "sought", "t_in", "leave")
 
 
 @dataclass
 class Released:
-    """What a day of metering produced: parties admitted at the port and parties crossing
-    between ports (each with the time), and parties who went home."""
+    """What a day of metering produced, as batches with the time `t` of each: parties
+    admitted at the port, parties crossing between ports, and parties gone home."""
 
-    admitted: list[tuple[float, Party]] = field(default_factory=list)
-    crossed: list[tuple[float, Party]] = field(default_factory=list)
-    home: list[tuple[float, Party, int]] = field(default_factory=list)
+    admitted: Batch
+    crossed: Batch
+    home: Batch
 
 
 class PortMetering:
+    """The waiting list as columns in the order parties joined (a FIFO): `head` is the
+    first still waiting; those who left are marked, not removed."""
+
     def __init__(self, ctx: Context, cfg: Metering) -> None:
         self.ctx, self.cfg = ctx, cfg
         self.start_day = ctx.cal.day(cfg.start) if cfg.start is not None else None
         self.intake = cfg.daily_intake * ctx.scale
         self.credit = 0.0
-        self.queue: deque[tuple[Party, object]] = deque()
-        self.leaving: list[tuple[float, int, Party, object]] = []
-        self._seq = count()
-        self.rs = ctx.rng("metering")
+        self._cols = {c: np.empty(0) for c in _COLUMNS}
+        self._waiting = np.empty(0, dtype=bool)
+        self.n = self.head = 0
         self.g = stream(ctx.seed, "metering_join", ctx.replication)
+        self.g_leave = stream(ctx.seed, "metering", ctx.replication)
         rec = ctx.rec
         self._joined = rec.index("metering_joined")
         self._m_gave_up = rec.index("metering_gave_up")
@@ -57,49 +58,94 @@ class PortMetering:
     def active(self, day: int) -> bool:
         return self.start_day is not None and day >= self.start_day
 
+    @property
+    def waiting(self) -> int:
+        """Parties on the list."""
+        return int(self._waiting[self.head : self.n].sum())
+
     def join(self, day: int, batch: Batch) -> None:
-        """Parties presenting at a port on `day` (in time order) join the waiting list."""
-        if not len(batch):
+        """Parties presenting at a port on `day` (in time order) join the waiting list;
+        each will give up after an exponential time unless admitted before."""
+        k = len(batch)
+        if not k:
             return
         cell = batch.cell
         rec = self.ctx.rec
         rec.add_cells(day, self._joined, np.bincount(cell, batch.size, N_CELLS))
         rec.move_cells(STATE_INDEX["in_transit"], WAITLIST, cell, batch.size)
-        leave = batch.t + self.g.standard_exponential(len(batch)) * self.cfg.give_up_days
-        for party, t_leave in zip(batch.parties(WAITLIST), leave.tolist(), strict=True):
-            ticket = party.waiting = object()
-            self.queue.append((party, ticket))
-            heapq.heappush(self.leaving, (t_leave, next(self._seq), party, ticket))
+        leave = batch.t + self.g.standard_exponential(k) * self.cfg.give_up_days
+        if self.n + k > len(self._waiting):
+            self._compact(k)
+        sl = slice(self.n, self.n + k)
+        new = dict(
+            zip(
+                _COLUMNS[:5],
+                (batch.nat, batch.grp, batch.size, batch.transited, batch.sought),
+                strict=True,
+            )
+        )
+        new["t_in"], new["leave"] = batch.t, leave
+        for c, v in new.items():
+            self._cols[c][sl] = v
+        self._waiting[sl] = True
+        self.n += k
+
+    def _compact(self, k: int) -> None:
+        """Drop the rows before `head` and make room for `k` more."""
+        live = slice(self.head, self.n)
+        size = max(2 * (self.n - self.head + k), 1024)
+        for c, old in self._cols.items():
+            new = np.empty(size)
+            new[: self.n - self.head] = old[live]
+            self._cols[c] = new
+        waiting = np.zeros(size, dtype=bool)
+        waiting[: self.n - self.head] = self._waiting[live]
+        self._waiting = waiting
+        self.n -= self.head
+        self.head = 0
+
+    def _rows(self, idx: np.ndarray, t: np.ndarray) -> Batch:
+        c = self._cols
+        return Batch(
+            c["nat"][idx].astype(np.int64),
+            c["grp"][idx].astype(np.int64),
+            c["size"][idx].astype(np.int64),
+            c["transited"][idx].astype(np.int64),
+            c["sought"][idx].astype(np.int64),
+            np.ones(len(idx), dtype=bool),
+            c["t_in"][idx],
+            t,
+        )
 
     def tick(self, day: int) -> Released:
-        """The day's give-ups (crossing or going home), then its intake, FIFO."""
-        out = Released()
+        """The day's give-ups (crossing between ports or going home), then its intake,
+        first come first served in whole parties."""
         rec = self.ctx.rec
-        while self.leaving and self.leaving[0][0] < day + 1:
-            t, _, party, ticket = heapq.heappop(self.leaving)
-            if party.waiting is not ticket:
-                continue
-            party.waiting = None
-            if self.rs.uniform() < self.cfg.cross_share:
-                rec.add(day, self._m_crossed, party.cell, party.size)
-                party.at_port = False
-                out.crossed.append((max(t, float(day)), party))
-            else:
-                rec.add(day, self._m_gave_up, party.cell, party.size)
-                self.ctx.move(party, GAVE_UP)
-                out.home.append((float(day), party, GAVE_UP))
+        window = slice(self.head, self.n)
+        waiting = self._waiting[window]
+        leave = self._cols["leave"][window]
+        gone = np.flatnonzero(waiting & (leave < day + 1.0)) + self.head
+        gone = gone[np.argsort(self._cols["leave"][gone], kind="stable")]
+        self._waiting[gone] = False
+        crosses = self.g_leave.random(len(gone)) < self.cfg.cross_share
+        crossed = self._rows(gone[crosses], np.maximum(self._cols["leave"][gone[crosses]], day))
+        crossed.port = np.zeros(len(crossed), dtype=bool)  # between ports, not at one
+        home = self._rows(gone[~crosses], np.full(int((~crosses).sum()), float(day)))
+        rec.add_cells(day, self._m_crossed, np.bincount(crossed.cell, crossed.size, N_CELLS))
+        rec.add_cells(day, self._m_gave_up, np.bincount(home.cell, home.size, N_CELLS))
+        rec.move_cells(WAITLIST, GAVE_UP, home.cell, home.size)
+        # the intake: the longest prefix of the list that fits in the credit
         self.credit += self.intake
-        while self.queue:
-            head, ticket = self.queue[0]
-            if head.waiting is not ticket:
-                self.queue.popleft()
-                continue
-            if head.size > self.credit:
-                break
-            self.queue.popleft()
-            head.waiting = None
-            self.credit -= head.size
-            out.admitted.append((float(day), head))
-        if not self.queue:
+        queue = np.flatnonzero(self._waiting[window]) + self.head
+        cum = np.cumsum(self._cols["size"][queue])
+        k = int(np.searchsorted(cum, self.credit + 1e-9, side="right"))
+        admitted = queue[:k]
+        if k:
+            self.credit -= cum[k - 1]
+            self._waiting[admitted] = False
+        if k == len(queue):
             self.credit = min(self.credit, self.intake)
-        return out
+            self.head = self.n
+        else:
+            self.head = int(queue[k])
+        return Released(self._rows(admitted, np.full(k, float(day))), crossed, home)

@@ -74,6 +74,7 @@ REMOVED, RELEASED, DETAINED, HHS = (
     S["in_hhs"],
 )
 IN_RECEIVING, MPP_WAITING = S["in_receiving_country"], S["mpp_waiting"]
+WAITLIST, GAVE_UP = S["metering_waitlist"], S["home_gave_up"]
 HOME_FROM_ABROAD = S["home_after_transfer"]
 _OUTCOME_STATE = np.zeros(3, dtype=np.int64)  # disposition code -> state after custody
 _OUTCOME_STATE[[REMOVE, RELEASE, DETAIN]] = (REMOVED, RELEASED, DETAINED)
@@ -140,8 +141,8 @@ class Model:
         self.consequence_states = [
             _CONSEQUENCE_STATE[c] for c in self.consequence_set if c in _CONSEQUENCE_STATE
         ]
-        # parties taken into custody from a waiting list in Mexico, by day: (time, party)
-        self.walk_ins: defaultdict[int, list[tuple[float, Party]]] = defaultdict(list)
+        # parties taken into custody from a waiting list in Mexico, by day: (batch, state)
+        self.walk_ins: defaultdict[int, list[tuple[Batch, int]]] = defaultdict(list)
         self._opened = -1  # last day whose border entries were handed to the station
         self._ix = {m: rec.index(m) for m in _METRICS}
 
@@ -154,10 +155,14 @@ class Model:
             # waiting lists first: they decide who is taken into custody today
             fallbacks = self._desks_tick(day)
             returned = self.mpp.tick(day)
-            released = self.metering.tick(day)
-            for t, party in returned.crossed + released.admitted + released.crossed:
+            for t, party in returned.crossed:
                 self.walk_in(t, party)
-            self._home(day, returned.home + released.home)
+            self._home(day, returned.home)
+            released = self.metering.tick(day)
+            self.walk_ins_batch(released.admitted, WAITLIST)
+            self.walk_ins_batch(released.crossed, WAITLIST)
+            gone = released.home
+            self.reattempts.after(GAVE_UP, gone.nat, gone.grp, gone.size, gone.nat, gone.t, day)
             for system in self.receiving.values():
                 system.tick(day)
             # then the day's pipeline: departures -> journeys -> border -> dispositions
@@ -237,13 +242,13 @@ class Model:
             if metered.any():
                 self.metering.join(day, arrived.take(metered).in_time_order())
                 arrived = arrived.take(~metered)
-        source = np.full(len(arrived), IN_TRANSIT)
-        walk_ins = self.walk_ins.pop(day, None)
+        source = [np.full(len(arrived), IN_TRANSIT)]
+        walk_ins = self.walk_ins.pop(day, [])
+        for back, src in walk_ins:
+            source.append(np.full(len(back), src))
         if walk_ins:
-            back = Batch.of_parties(walk_ins)
-            back.t_in = back.t.copy()  # taken into custody now
-            arrived = Batch.concat([arrived, back])
-            source = np.concatenate([source, [p.state for _, p in walk_ins]])
+            arrived = Batch.concat([arrived, *(b for b, _ in walk_ins)])
+        source = np.concatenate(source)
         order = np.argsort(arrived.t, kind="stable")
         entries, source = arrived.take(order), source[order]
         cells, size, at_port = entries.cell, entries.size, entries.port
@@ -261,10 +266,18 @@ class Model:
     def walk_in(self, t: float, party: Party) -> None:
         """A party from a waiting list in Mexico is taken into custody at time `t` (today
         or later: today's entries are handed to the border after the waiting lists' ticks)."""
-        day = int(t)
-        if day <= self._opened:
+        self.walk_ins_batch(Batch.of_parties([(t, party)]), party.state)
+
+    def walk_ins_batch(self, batch: Batch, src: int) -> None:
+        """`walk_in` for a batch (times `t`), all in state `src` until then."""
+        if not len(batch):
+            return
+        batch.t_in = batch.t.copy()  # taken into custody then
+        days = batch.t.astype(np.int64)
+        if days.min() <= self._opened:
             raise RuntimeError("a walk-in after its day's entries were handed to the border")
-        self.walk_ins[day].append((t, party))
+        for d in np.unique(days).tolist():
+            self.walk_ins[d].append((batch.take(days == d), src))
 
     def _dispose(self, day: int, batch: Batch) -> None:
         """MPP, then the usual disposition for the rest of a batch in time order; all of it

@@ -75,6 +75,14 @@ class Batch:
         self.t_in = np.asarray(t_in, dtype=np.float64)
         self.t = np.asarray(t, dtype=np.float64)
 
+    @classmethod
+    def _of(cls, *columns: np.ndarray) -> Batch:
+        """From columns already of the right types (no conversion: the hot path)."""
+        out = cls.__new__(cls)
+        for name, col in zip(cls.COLUMNS, columns, strict=True):
+            setattr(out, name, col)
+        return out
+
     def __len__(self) -> int:
         return len(self.nat)
 
@@ -104,7 +112,7 @@ class Batch:
 
     def take(self, index: np.ndarray) -> Batch:
         """Rows selected by a boolean mask or an index array, in that order."""
-        return Batch(*(getattr(self, c)[index] for c in self.COLUMNS))
+        return Batch._of(*(getattr(self, c)[index] for c in self.COLUMNS))
 
     @staticmethod
     def concat(batches: list[Batch]) -> Batch:
@@ -113,7 +121,7 @@ class Batch:
             return Batch.empty()
         if len(batches) == 1:
             return batches[0]
-        return Batch(*(np.concatenate([getattr(b, c) for b in batches]) for c in Batch.COLUMNS))
+        return Batch._of(*(np.concatenate([getattr(b, c) for b in batches]) for c in Batch.COLUMNS))
 
     def in_time_order(self) -> Batch:
         return self.take(np.argsort(self.t, kind="stable"))

@@ -1,14 +1,23 @@
 """Departures and journeys: who sets out each day, and where and when each journey ends.
 
-A stage at the head of the pipeline. Each day it draws the day's parties (Poisson counts
-per nationality x group from the undeterred intensity, thinned or topped up by the
-deterrence multiplier), adds the re-attempts due that day, plans every journey at once
-(`sim.journey.JourneyPlanner`) and files each party under the day its journey ends. On
-that day it hands on the parties reaching the border (`arrivals`) and those stopped in
-Mexico or settling in a transit country (`journeys_end`). Counts go to the recorder.
+A stage at the head of the pipeline. Each day it takes the day's undeterred parties
+(Poisson counts per nationality x group from the undeterred intensity), thins or tops
+them up by the day's deterrence multiplier, adds the re-attempts due that day, and files
+each party under the day its journey ends (`sim.journey.JourneyPlanner`). On that day it
+hands on the parties reaching the border (`arrivals`) and those stopped in Mexico or
+settling in a transit country (`journeys_end`). Counts go to the recorder.
+
+The undeterred parties do not depend on anything the run does, so they are drawn and
+their journeys planned `BLOCK` days at a time (a few dozen numpy calls for four weeks
+instead of for each day), and thinned day by day with that day's multiplier: a party's
+journey is the same whatever the deterrence, so runs differing in a lever share it.
+Blocks are counted from the first simulated day and always drawn whole (the intensity
+is defined past the end), so a run's parties do not depend on its end date.
 """
 
 from __future__ import annotations
+
+import datetime as dt
 
 import numpy as np
 
@@ -26,6 +35,7 @@ STOPPED_MX, PROTECTED = STATE_INDEX["home_after_stop"], STATE_INDEX["settled_en_
 _N_NAT, _N_GRP = len(NATIONALITIES), len(GROUPS)
 _CELL_NAT = np.repeat(np.arange(_N_NAT), _N_GRP)
 _CELL_GRP = np.tile(np.arange(_N_GRP), _N_NAT)
+BLOCK = 28  # days of undeterred departures drawn and planned at once
 
 
 class Travel:
@@ -35,7 +45,10 @@ class Travel:
         sc = scenario
         self.days = cal.days
         self.rec = rec
-        self.lam = party_intensity(sc.departures, cal, sc.scale).reshape(cal.days, N_CELLS)
+        padded = -(-cal.days // BLOCK) * BLOCK  # whole blocks, past the end if need be
+        beyond = SimCalendar(cal.origin, cal.start, cal.origin + dt.timedelta(days=padded))
+        self.lam = party_intensity(sc.departures, beyond, sc.scale).reshape(padded, N_CELLS)
+        self._block: tuple | None = None  # (first day, offsets by day, columns, journeys)
         self.family_extra = sc.departures.family_extra_members
         self.port_share = np.array(
             [sc.border.port_of_entry_share.get(n, 0.0) for n in NATIONALITIES]
@@ -69,37 +82,61 @@ class Travel:
     def expected_parties(self) -> float:
         """Parties expected to set out over the run (undeterred): a bound on the border's
         load, for choosing the lanes' kernel."""
-        return float(self.lam.sum())
+        return float(self.lam[: self.days].sum())
 
     def depart(self, day: int, mult: np.ndarray, again: np.ndarray | None) -> None:
         """The day's departures: fresh ones, thinned (or topped up) by the deterrence
         multiplier per cell, and the re-attempts `again` due today (rows of nationality,
         group, size, state left, origin)."""
         lam = self.lam[day]
-        counts = self.g_count.poisson(lam)
-        cells, nat, grp, t0, size, port, keep_u = self._draw(counts, day, self.g_party)
-        out = self.journey.plan(t0, nat, nat, self.g_journey)
+        cells, nat, grp, size, port, keep_u, out = self._undeterred(day)
         keep = keep_u < mult[cells]
         dropped = np.bincount(cells[~keep], weights=size[~keep], minlength=N_CELLS)
-        if np.any(mult > 1.0):  # perceived risk below the reference: extra departures
-            extra = self.g_extra.poisson(lam * np.maximum(mult - 1.0, 0.0))
-            e_cells, e_nat, e_grp, e_t0, e_size, e_port, _ = self._draw(extra, day, self.g_extra)
-            e_out = self.journey.plan(e_t0, e_nat, e_nat, self.g_extra)
-            self._launch(day, e_nat, e_grp, e_size, e_port, e_out, fresh=True)
         self._launch(day, nat[keep], grp[keep], size[keep], port[keep], out.take(keep), fresh=True)
         self.rec.add_cells(day, self._ix["deterred"], dropped)
+        # extra departures (perceived risk below the reference) and re-attempts: their
+        # journeys planned together (one call for the day's few)
+        batches = []
+        if np.any(mult > 1.0):
+            extra = self.g_extra.poisson(lam * np.maximum(mult - 1.0, 0.0))
+            _, e_nat, e_grp, e_t0, e_size, e_port, _ = self._draw(extra, day, self.g_extra)
+            batches.append((e_nat, e_grp, e_size, e_port, e_t0, e_nat, True))
         if again is not None:
             nat, grp, size, src, origin = again.T.astype(np.int64)
             t0 = day + self.g_retry.random(len(again))
             port = self.g_retry.random(len(again)) < self.port_share[nat]
-            out = self.journey.plan(t0, nat, origin, self.g_retry)
             self.rec.move_cells(src, IN_TRANSIT, nat * 3 + grp, size)
-            self._launch(day, nat, grp, size, port, out, fresh=False)
+            batches.append((nat, grp, size, port, t0, origin, False))
+        if batches:
+            cols = [np.concatenate(c) for c in zip(*(b[:6] for b in batches), strict=True)]
+            out = self.journey.plan(cols[4], cols[0], cols[5], self.g_retry)
+            lo = 0
+            for nat, grp, size, port, _, _, fresh in batches:
+                part = slice(lo, lo + len(nat))
+                self._launch(day, nat, grp, size, port, out.take(part), fresh=fresh)
+                lo = part.stop
         self._file()
 
-    def _draw(self, counts: np.ndarray, day: int, gen: np.random.Generator):
+    def _undeterred(self, day: int):
+        """The day's undeterred parties (cells, nationality, group, size, at a port, the
+        uniform that thins them, journeys), from the block holding `day`."""
+        if day % BLOCK == 0 or self._block is None:
+            first = day - day % BLOCK
+            counts = self.g_count.poisson(self.lam[first : first + BLOCK])  # [day, cell]
+            days = np.repeat(np.arange(first, first + BLOCK), counts.sum(axis=1))
+            cells, nat, grp, t0, size, port, keep_u = self._draw(counts.ravel(), days, self.g_party)
+            out = self.journey.plan(t0, nat, nat, self.g_journey)
+            offsets = np.concatenate([[0], np.cumsum(counts.sum(axis=1))]).tolist()
+            self._block = (first, offsets, (cells, nat, grp, size, port, keep_u), out)
+        first, offsets, columns, out = self._block
+        sl = slice(offsets[day - first], offsets[day - first + 1])
+        return (*(c[sl] for c in columns), out.take(sl))
+
+    def _draw(self, counts: np.ndarray, day, gen: np.random.Generator):
+        """Parties from counts per cell (`counts` may cover several days, cells repeating;
+        `day` is then the departure day of each party)."""
         total = int(counts.sum())
-        cells = np.repeat(np.arange(N_CELLS), counts)
+        cells = np.repeat(np.tile(np.arange(N_CELLS), len(counts) // N_CELLS), counts)
         nat, grp = _CELL_NAT[cells], _CELL_GRP[cells]
         t0 = day + gen.random(total)
         size = np.where(grp == FAMILY, 2 + gen.poisson(self.family_extra, total), 1)

@@ -332,15 +332,13 @@ def test_metering_admits_daily_intake_persons_a_day_fifo():
     _, port = metering(intake=3.0)
     waiting = [party(t=0.5 + i / 100) for i in range(7)]
     join(port, waiting)
-    admitted, per_day = [], []
-    for day in range(1, 5):
-        out = port.tick(day).admitted
-        admitted += out
-        per_day.append(len(out))
-    assert per_day == [3, 3, 1, 0]
+    out = [port.tick(day).admitted for day in range(1, 5)]
+    assert [len(b) for b in out] == [3, 3, 1, 0]
+    admitted = Batch.concat(out)
     # first come, first served
-    assert [p.t_arrival for _, p in admitted] == [p.t_arrival for p in waiting]
-    assert [t for t, _ in admitted] == [1.0] * 3 + [2.0] * 3 + [3.0]
+    assert admitted.t_in.tolist() == [p.t_arrival for p in waiting]
+    assert admitted.t.tolist() == [1.0] * 3 + [2.0] * 3 + [3.0]
+    assert port.waiting == 0
 
 
 def test_metering_intake_counts_persons_and_a_family_is_not_overtaken():
@@ -348,14 +346,35 @@ def test_metering_intake_counts_persons_and_a_family_is_not_overtaken():
     order = [party(t=0.5), party(t=0.51), party(group="family", size=3, t=0.52)]
     order += [party(t=0.53), party(t=0.54)]
     join(port, order)
-    admitted, cumulative = [], []
-    for day in range(1, 6):
-        admitted += port.tick(day).admitted
-        cumulative.append(sum(p.size for _, p in admitted))
+    out = [port.tick(day).admitted for day in range(1, 6)]
+    cumulative = np.cumsum([int(b.size.sum()) for b in out]).tolist()
     assert all(c <= 3 * (k + 1) for k, c in enumerate(cumulative))
     assert cumulative[-1] == 7
-    assert [p.t_arrival for _, p in admitted] == [p.t_arrival for p in order]
+    assert Batch.concat(out).t_in.tolist() == [p.t_arrival for p in order]
     assert cumulative[0] == 2  # the family does not fit on day 1 and nobody jumps it
+
+
+def test_metering_give_ups_cross_between_ports_with_the_cross_share():
+    """No intake: every party gives up (mean 2 days); a share of 0.3 crosses between ports,
+    on the day its patience ran out, the rest go home. 2,000 parties: the number crossing
+    is Binomial(2000, 0.3), sd 20.5, checked to 5 sd."""
+    ctx = context(days=80)
+    cfg = Metering(start=ORIGIN, daily_intake=0.0, exempt=[], give_up_days=2.0, cross_share=0.3)
+    port = PortMetering(ctx, cfg)
+    port.join(0, Batch.of_parties([(0.5, party(t=0.5)) for _ in range(2000)]))
+    crossed, home = [], []
+    for day in range(1, 80):
+        out = port.tick(day)
+        assert len(out.admitted) == 0
+        assert ((out.crossed.t >= day) & (out.crossed.t < day + 1)).all()
+        assert not out.crossed.port.any()  # they cross between ports: apprehensions
+        assert (out.home.t == day).all()
+        crossed.append(len(out.crossed))
+        home.append(len(out.home))
+    assert sum(crossed) + sum(home) == 2000 and port.waiting == 0
+    assert abs(sum(crossed) - 600) < 5 * math.sqrt(2000 * 0.3 * 0.7)
+    assert flow(ctx, "metering_crossed") == sum(crossed)
+    assert flow(ctx, "metering_gave_up") == sum(home)
 
 
 def test_metering_inactive_before_its_start():
