@@ -96,7 +96,9 @@ class Custody:
             rec.add_cells(day, self._custody_days, np.bincount(cell, held * size, N_CELLS))
             late = held > 3.0
             rec.add_cells(day, self._exits_over72, np.bincount(cell[late], size[late], N_CELLS))
-            np.subtract.at(self._cohorts, (day_in, cell), size)
+            lo, hi = int(day_in.min()), int(day_in.max()) + 1
+            left = np.bincount((day_in - lo) * N_CELLS + cell, size, (hi - lo) * N_CELLS)
+            self._cohorts[lo:hi] -= left.reshape(hi - lo, N_CELLS)
             # left after being counted in over72 (the threshold only moves below, so this
             # is the threshold in force when each of them left)
             old = day_in <= self._counted_through

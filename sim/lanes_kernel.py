@@ -51,6 +51,25 @@ def _pop_end(ends, ends_id, n):  # n: size before the pop; the root is removed
         ends_id[k] = i
 
 
+@njit(cache=True)
+def _replace_end(ends, ends_id, n, t, i):  # the root replaced by (t, i), sifted down
+    k = 0
+    while True:
+        c = 2 * k + 1
+        if c >= n:
+            break
+        if c + 1 < n and _less_end(ends[c + 1], ends_id[c + 1], ends, ends_id, c):
+            c += 1
+        if ends[c] < t or (ends[c] == t and ends_id[c] < i):
+            ends[k] = ends[c]
+            ends_id[k] = ends_id[c]
+            k = c
+        else:
+            break
+    ends[k] = t
+    ends_id[k] = i
+
+
 @njit(cache=True, inline="always")
 def _less_w(r, t, i, w_rank, w_t, w_id, j):
     if r != w_rank[j]:
@@ -117,8 +136,7 @@ def advance(
                 nxt, s = w_id[0], w_svc[0]
                 _pop_w(w_rank, w_t, w_id, w_svc, n_wait)
                 n_wait -= 1
-                _pop_end(ends, ends_id, n_busy)
-                _push_end(ends, ends_id, n_busy - 1, e + s, nxt)
+                _replace_end(ends, ends_id, n_busy, e + s, nxt)  # the lane goes on
                 start_id[ns] = nxt
                 start_t[ns] = e
                 ns += 1
