@@ -225,7 +225,8 @@ def _alive(pid: int) -> bool:
 @pytest.mark.slow
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_workers_die_with_a_killed_driver(tmp_path: Path) -> None:
-    args = ["batch", BASE, "--reps", "8", "--jobs", "2", "--no-charts", "--quiet"]
+    # enough work to outlast the test's look at the workers (a run at 0.1 takes 0.3 s)
+    args = ["batch", BASE, "--reps", "40", "--jobs", "2", "--no-charts", "--quiet"]
     args += ["--set", "scale=0.1", "--out", str(tmp_path / "b")]
     driver = subprocess.Popen(
         [sys.executable, "-m", "sim", *args],
@@ -239,7 +240,7 @@ def test_workers_die_with_a_killed_driver(tmp_path: Path) -> None:
     try:
         deadline = time.monotonic() + 90
         kids: set[int] = set()
-        while len(kids) < 3:  # two workers and the resource tracker
+        while len(kids) < 2:  # two workers (and, when they are spawned, a resource tracker)
             assert driver.poll() is None, "the batch ended before it could be killed"
             assert time.monotonic() < deadline, f"workers never started: {kids}"
             time.sleep(0.2)
@@ -303,3 +304,25 @@ def test_a_seed_outside_numpys_range_in_a_file_is_refused(tmp_path: Path) -> Non
     result = migsim(tmp_path, "batch", "bad.toml", "--reps", "1", "--out", "b")
     assert_refused(result, "bad.toml", "seed", "2**63")
     assert not (tmp_path / "b").exists()
+
+
+def test_workers_are_forked_only_from_a_single_threaded_driver() -> None:
+    """Forking a process with other threads running can deadlock the child: then workers
+    are spawned (and on Linux, single-threaded, forked from the warmed-up driver)."""
+    import threading
+
+    from sim.batch.executors import worker_context
+
+    if not sys.platform.startswith("linux"):
+        assert worker_context().get_start_method() == "spawn"
+        return
+    if threading.active_count() == 1:
+        assert worker_context().get_start_method() == "fork"
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait, daemon=True)
+    other.start()
+    try:
+        assert worker_context().get_start_method() == "spawn"
+    finally:
+        stop.set()
+        other.join()

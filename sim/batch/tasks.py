@@ -50,6 +50,12 @@ class RunOutcome:
         return self.error is None
 
 
+def warm_up() -> None:
+    """Import what `execute` needs (before forking workers: see `worker_context`)."""
+    import sim.model  # noqa: F401
+    import sim.scenario.loader  # noqa: F401
+
+
 def execute(task: RunTask) -> RunOutcome:
     """Run one task (in whatever process the executor chose)."""
     from sim.model import Model
