@@ -18,4 +18,5 @@ COMMANDS: tuple[str, ...] = (
     "report",
     "backtest",
     "attribute",
+    "explore",
 )
