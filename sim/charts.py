@@ -13,14 +13,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-# No matplotlib.use() here: importing this module must not switch a notebook's inline
-# backend. The CLI selects Agg (sim.cli.main); headless processes fall back to it anyway.
+# No pyplot and no matplotlib.use(): the charts are plain Figures drawn by Agg into files,
+# so writing them never touches a notebook's backend or pyplot's list of open figures.
 import matplotlib.dates as mdates
-import matplotlib.pyplot as plt
 import matplotlib.ticker as mticker
+import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.figure import Figure  # noqa: E402
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.container import BarContainer
+from matplotlib.figure import Figure
+from matplotlib.patches import Rectangle
 
 from sim.chartstyle import (
     AGREEMENT_COLOR,
@@ -31,6 +34,7 @@ from sim.chartstyle import (
     footer,
     of_scenario,
     policy_markers,
+    write_png,
 )
 from sim.domain import GROUPS, NATIONALITIES  # noqa: E402
 from sim.scenario.schema import Agreement  # noqa: E402
@@ -87,11 +91,7 @@ def write_run_charts(result: RunResult, folder: Path) -> list[Path]:
     for name, draw in charts.items():
         if f"charts/{name}" in skipped:
             continue
-        fig = draw(result)
-        try:
-            fig.savefig(folder / name, dpi=DPI, facecolor="white")
-        finally:
-            plt.close(fig)
+        write_png(draw(result), folder / name)
         written.append(folder / name)
     return written
 
@@ -170,22 +170,26 @@ def _timeline_figure(
     rows = _marker_rows(markers, lo, hi)
     n_rows = max((r for r, _ in rows), default=-1) + 1
     strip_height = 0.1 + 0.3 * n_rows if markers else 0.01
-    fig, axes = plt.subplots(
-        nrows + 1,
-        1,
+    fig = Figure(
         figsize=(FIG_WIDTH, 1.0 + strip_height + nrows * panel_height),
-        sharex=True,
-        height_ratios=[strip_height] + [panel_height] * nrows,
+        dpi=DPI,  # laid out and drawn once, at the resolution of the file (write_png)
+        facecolor="white",
         layout="constrained",
+    )
+    FigureCanvasAgg(fig)
+    axes = fig.subplots(
+        nrows + 1, 1, sharex=True, height_ratios=[strip_height] + [panel_height] * nrows
     )
     fig.suptitle(title, fontsize=14, fontweight="bold")
     strip, panels = axes[0], list(axes[1:])
     strip.set_ylim(max(n_rows, 1), -0.05)
     strip.axis("off")
-    for m, (row, right) in zip(markers, rows, strict=True):
-        color = AGREEMENT_COLOR if m.agreement else POLICY_COLOR
+    colors = [AGREEMENT_COLOR if m.agreement else POLICY_COLOR for m in markers]
+    if markers:  # one collection of lines: a collection for each costs more than its line
+        days = [pd.Timestamp(m.date) for m in markers]
+        strip.vlines(days, [row for row, _ in rows], n_rows, colors=colors, lw=1, ls="--")
+    for m, color, (row, right) in zip(markers, colors, rows, strict=True):
         x = pd.Timestamp(m.date)
-        strip.vlines(x, row, n_rows, color=color, lw=1, ls="--")
         strip.annotate(
             _label(m),
             (x, row),
@@ -216,10 +220,16 @@ def monthly(frame: pd.DataFrame | pd.Series) -> pd.DataFrame | pd.Series:
 
 
 def _daily_wide(rows: pd.DataFrame, by: str, start: dt.date, end: dt.date) -> pd.DataFrame:
-    """Tidy rows -> one column per `by` value, one row per reported day (missing days = 0)."""
-    wide = rows.pivot_table(index="date", columns=by, values="value", aggfunc="sum", observed=True)
+    """Tidy rows -> one column per `by` value (in sorted order), one row per reported day
+    (missing days = 0): `rows.pivot_table(index="date", columns=by, values="value",
+    aggfunc="sum")` on the reported days, summed in the same order, at a tenth of the cost."""
     days = pd.date_range(start, end - dt.timedelta(days=1), freq="D")
-    return wide.reindex(days).fillna(0.0)
+    day = (rows["date"].to_numpy() - np.datetime64(start, "D")) // np.timedelta64(1, "D")
+    codes, names = pd.factorize(rows[by], sort=True)
+    inside = (day >= 0) & (day < len(days))
+    wide = np.zeros((len(days), len(names)))
+    np.add.at(wide, (day[inside], codes[inside]), np.nan_to_num(rows["value"].to_numpy()[inside]))
+    return pd.DataFrame(wide, index=days, columns=pd.Index(names, name=by))
 
 
 def _month_span(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
@@ -243,22 +253,44 @@ def _stacked_bars(
     labels: dict[str, str] | None,
 ) -> None:
     """Stack the columns of `table` as bars starting at each index date (widths in days);
-    `labels` None leaves the bars out of any legend."""
-    bottom = pd.Series(0.0, index=table.index)
+    `labels` None leaves the bars out of any legend.
+
+    The bars are those `ax.bar(align="edge")` makes (Rectangles sticking to their bottom,
+    one BarContainer per column for the legend), added in one go: `ax.bar` works the
+    axes' data limits out again for every bar, half the cost of building a chart.
+    `colors` has a colour for every column.
+    """
+    ax.xaxis.update_units(table.index)
+    left = np.asarray(ax.convert_xunits(table.index), dtype=float)
+    width = np.broadcast_to(np.asarray(widths, dtype=float), left.shape)
+    bottom = np.zeros(len(table))
+    corners = []
     for col in table.columns:
-        ax.bar(
-            table.index,
-            table[col],
-            width=widths,
-            bottom=bottom,
-            align="edge",
-            color=colors.get(col),
-            label=labels.get(col, col) if labels is not None else None,
-            edgecolor="white",
-            linewidth=0.4,
-            zorder=2,
-        )
-        bottom = bottom + table[col]
+        height = table[col].to_numpy(dtype=float)
+        bars = []
+        for x, w, b, h in zip(left, width, bottom, height, strict=True):
+            bar = Rectangle(
+                (x, b),
+                w,
+                h,
+                facecolor=colors[col],
+                edgecolor="white",
+                linewidth=0.4,
+                zorder=2,
+                label="_nolegend_",  # the column's container is in the legend
+            )
+            bar.sticky_edges.y.append(b)
+            bars.append(ax.add_artist(bar))
+        label = labels.get(col, col) if labels is not None else None
+        ax.add_container(BarContainer(bars, datavalues=height, orientation="vertical", label=label))
+        corners += [
+            np.column_stack([left, bottom]),
+            np.column_stack([left + width, bottom + height]),
+        ]
+        bottom = bottom + height
+    if corners:
+        ax.update_datalim(np.concatenate(corners))
+        ax.autoscale(enable=None)  # as ax.bar: limits worked out from the data when drawn
 
 
 def _monthly_bars(ax: Axes, table: pd.DataFrame, colors: dict, labels: dict) -> None:
@@ -266,11 +298,45 @@ def _monthly_bars(ax: Axes, table: pd.DataFrame, colors: dict, labels: dict) -> 
     _stacked_bars(ax, table, [0.85 * d for d in table.index.days_in_month], colors, labels)
 
 
+class _MonthTicks(mdates.MonthLocator):
+    """MonthLocator's ticks (the first of each month in view), without dateutil's rrule,
+    and kept for as long as the view stays: a chart's layout and drawing ask each axis for
+    its ticks a dozen times over."""
+
+    _last: tuple[tuple[float, ...], np.ndarray] | None = None
+
+    def __call__(self) -> np.ndarray:
+        view = tuple(self.axis.get_view_interval())
+        if self._last is None or self._last[0] != view:
+            self._last = (view, np.asarray(super().__call__()))
+        return self._last[1].copy()
+
+    def tick_values(self, vmin: dt.datetime, vmax: dt.datetime) -> np.ndarray:
+        first, last = vmin.year * 12 + vmin.month - 1, vmax.year * 12 + vmax.month - 1
+        months = [
+            dt.datetime(m // 12, m % 12 + 1, 1, tzinfo=self.tz) for m in range(first, last + 1)
+        ]
+        ticks = [t for t in months if vmin <= t <= vmax]
+        return mdates.date2num(ticks or [vmin, vmax])  # no month start in view: the ends
+
+
+class _MonthLabels(mdates.ConciseDateFormatter):
+    """ConciseDateFormatter that keeps its last labels (asked for as often as the ticks)."""
+
+    _last: tuple[tuple[float, ...], list[str]] | None = None
+
+    def format_ticks(self, values: list[float]) -> list[str]:
+        key = tuple(values)
+        if self._last is None or self._last[0] != key:
+            self._last = (key, super().format_ticks(values))
+        return list(self._last[1])
+
+
 def _style(ax: Axes, ylabel: str, legend_title: str | None = None) -> None:
     """Monthly ticks, thousands separators, light grid, legend outside on the right."""
-    loc = mdates.MonthLocator()
+    loc = _MonthTicks()
     ax.xaxis.set_major_locator(loc)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(loc, show_offset=False))
+    ax.xaxis.set_major_formatter(_MonthLabels(loc, show_offset=False))
     ax.yaxis.set_major_formatter(THOUSANDS)
     ax.set_ylabel(ylabel)
     ax.grid(axis="y", color="#dddddd", lw=0.7, zorder=0)

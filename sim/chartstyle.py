@@ -11,13 +11,17 @@ anything left out.
 from __future__ import annotations
 
 import datetime as dt
+import struct
 import textwrap
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import matplotlib as mpl
 import matplotlib.dates as mdates
 import matplotlib.ticker as mticker
+import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -82,6 +86,61 @@ def omitted(shown: Sequence[str], total: int, what: str = "points") -> str:
         f"{total - len(shown)} of {total} {what} are not drawn (more would not be readable); "
         "every one is in the report's tables and the folder's Parquet files."
     )
+
+
+#: zlib level of write_png's PNGs: 1 to 3 cost alike, 4 and up twice as much; at 3 the files
+#: are about a tenth larger than Pillow's (level 6, every filter tried) at a third of the cost
+PNG_LEVEL = 3
+
+
+def write_png(fig: Figure, path: Path) -> None:
+    """Draw `fig` once with Agg and write it as a PNG at DPI, on a white background.
+
+    The pixels are those of `fig.savefig(path, dpi=DPI, facecolor="white")`, for less: savefig
+    draws a constrained-layout figure twice (once without output, to place it) where one
+    pass does, and Pillow, which encodes its PNGs, tries every PNG filter on every row
+    (`png_bytes` takes the one that suits charts).
+    """
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    if fig.dpi != DPI:
+        fig.set_dpi(DPI)
+    fig.set_facecolor("white")
+    canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
+    canvas.draw()
+    Path(path).write_bytes(png_bytes(np.asarray(canvas.buffer_rgba()), DPI))
+
+
+def png_bytes(rgba: np.ndarray, dpi: float) -> bytes:
+    """An RGBA image (rows x columns x 4 bytes) as a PNG file, with its DPI and the
+    matplotlib version as metadata, like matplotlib's own.
+
+    Every row is stored as its difference from the row above (PNG filter "Up"): a chart is
+    mostly rows much like the one above, so the differences are mostly zeros, and deflate
+    packs them fast and small.
+    """
+    height, width, _ = rgba.shape
+    flat = rgba.reshape(height, 4 * width)
+    rows = np.empty((height, 1 + 4 * width), dtype=np.uint8)
+    rows[:, 0] = 2  # filter Up (above the first row: zeros)
+    rows[0, 1:] = flat[0]
+    np.subtract(flat[1:], flat[:-1], out=rows[1:, 1:])  # bytes: modulo 256, as PNG wants
+    per_metre = round(dpi / 0.0254)
+    software = f"Matplotlib version{mpl.__version__}, https://matplotlib.org/"
+    return b"".join(
+        [
+            b"\x89PNG\r\n\x1a\n",
+            _png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)),
+            _png_chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),
+            _png_chunk(b"tEXt", b"Software\0" + software.encode("latin-1")),
+            _png_chunk(b"IDAT", zlib.compress(rows.tobytes(), PNG_LEVEL)),
+            _png_chunk(b"IEND", b""),
+        ]
+    )
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
 def save(fig: Figure, path: Path, writer: Callable[[Path, Callable[[Path], None]], None]) -> None:
