@@ -42,10 +42,6 @@ class BorderStation:
         self._wait = ctx.rec.index("queue_wait_days")
         self.fast_admitted = 0  # parties that started on arrival (for benchmarks)
 
-    @property
-    def queue_length(self) -> int:
-        return self.lanes.waiting
-
     def take_in(self, day: int, entries: Batch, service: np.ndarray | None = None) -> Batch:
         """The day's entries (sorted by time, all on `day`); returns the day's completions.
 

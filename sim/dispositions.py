@@ -56,36 +56,26 @@ class DispositionRule:
         """`usual` for a batch of adults and families processed on `day` (uniforms `u`)."""
         removal, release = self.removal[nat, grp], self.release[nat, grp]
         if self.bar_on[day]:
-            barred = (transited != 0) & ((sought & transited) == 0)
-            k = np.where(barred, self.bar_shift[day], 0.0)
+            k = np.where(_barred(transited, sought), self.bar_shift[day], 0.0)
             removal = removal + release * k
             release = release * (1.0 - k)
         return np.where(u < removal, REMOVE, np.where(u < removal + release, RELEASE, DETAIN))
 
     def barred(self, party: Party, day: int) -> bool:
         """Transited a third country without seeking protection in any of them."""
-        return self.bar_on[day] and party.transited != 0 and (party.sought & party.transited) == 0
+        return self.bar_on[day] and bool(_barred(party.transited, party.sought))
+
+    def usual(self, party: Party, day: int, u: float) -> int:
+        """`usual_batch` for one party (the rule is written once, for batches)."""
+        one = (np.array([v]) for v in (party.nat, party.group, party.transited, party.sought))
+        return int(self.usual_batch(day, *one, np.array([u]))[0])
 
     def decide(self, party: Party, day: int, u: float, u2: float, overcrowded: bool) -> int:
+        """`decide_batch` for one party, with the occupancy check's answer given."""
         outcome = self.usual(party, day, u)
         if outcome == DETAIN and overcrowded and u2 < self.overcrowding_release:
             return RELEASE
         return outcome
-
-    def usual(self, party: Party, day: int, u: float) -> int:
-        """The outcome before the overcrowding rule, which only turns DETAIN into RELEASE
-        (so the model looks at the occupancy, and draws `u2`, only for would-be detentions)."""
-        removal, release = self.shares[party.nat][party.group]
-        # self.barred(party, day), inlined
-        if self.bar_on[day] and party.transited and not party.sought & party.transited:
-            k = self.bar_shift[day]
-            removal += release * k
-            release *= 1.0 - k
-        if u < removal:
-            return REMOVE
-        if u < removal + release:
-            return RELEASE
-        return DETAIN
 
     def decide_batch(
         self, day: int, batch: Batch, held_at: Callable[[np.ndarray], np.ndarray], g
@@ -103,3 +93,8 @@ class DispositionRule:
                 u2 = g.random(len(detain))
                 outcome[detain[crowded & (u2 < self.overcrowding_release)]] = RELEASE
         return outcome
+
+
+def _barred(transited, sought):
+    """Crossed a third country without seeking protection in any of those crossed."""
+    return (transited != 0) & ((sought & transited) == 0)

@@ -59,10 +59,6 @@ class Lanes:
             self._queue: list[tuple[int, float, int, float]] = []
 
     @property
-    def busy(self) -> int:
-        return int(self._n[0]) if self.compiled else len(self._busy)
-
-    @property
     def waiting(self) -> int:
         return int(self._n[1]) if self.compiled else len(self._queue)
 

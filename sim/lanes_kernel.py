@@ -31,24 +31,8 @@ def _push_end(ends, ends_id, n, t, i):
 
 @njit(cache=True)
 def _pop_end(ends, ends_id, n):  # n: size before the pop; the root is removed
-    t, i = ends[n - 1], ends_id[n - 1]
-    m = n - 1
-    k = 0
-    while True:
-        c = 2 * k + 1
-        if c >= m:
-            break
-        if c + 1 < m and _less_end(ends[c + 1], ends_id[c + 1], ends, ends_id, c):
-            c += 1
-        if ends[c] < t or (ends[c] == t and ends_id[c] < i):  # child < the moved item
-            ends[k] = ends[c]
-            ends_id[k] = ends_id[c]
-            k = c
-        else:
-            break
-    if m > 0:
-        ends[k] = t
-        ends_id[k] = i
+    if n > 1:
+        _replace_end(ends, ends_id, n - 1, ends[n - 1], ends_id[n - 1])
 
 
 @njit(cache=True)

@@ -24,8 +24,6 @@ class Party:
         "at_port",
         "state",
         "t_arrival",
-        "arrival_day",
-        "service",
         "waiting",
     )
 
@@ -39,7 +37,6 @@ class Party:
         at_port: bool,
         state: int,
         t_arrival: float = 0.0,
-        service: float = 0.0,
     ) -> None:
         self.nat = nat
         self.group = group
@@ -50,8 +47,6 @@ class Party:
         self.at_port = at_port  # presents at a port of entry (else crosses between ports)
         self.state = state  # index into sim.domain.STATES
         self.t_arrival = t_arrival  # time taken into custody
-        self.arrival_day = int(t_arrival)
-        self.service = service  # processing time at the border (days), drawn on arrival
         # ticket of the waiting list the party is on (None = on none); list entries carry the
         # ticket, so a stale entry from an earlier wait is recognised and skipped
         self.waiting: object | None = None

@@ -59,7 +59,6 @@ def party(
     transited: Iterable[str] = ("guatemala", "mexico"),
     sought: Iterable[str] = (),
     t: float = 0.0,
-    service: float = 0.0,
     state: int = IN_CUSTODY,
 ) -> Party:
     from sim.domain import COUNTRY_BIT
@@ -68,7 +67,7 @@ def party(
         size = 3 if group == "family" else 1
     tr = sum(COUNTRY_BIT[c] for c in set(transited))
     so = sum(COUNTRY_BIT[c] for c in set(sought))
-    return Party(NAT_INDEX[nat], GROUP_INDEX[group], size, tr, so, False, state, t, service)
+    return Party(NAT_INDEX[nat], GROUP_INDEX[group], size, tr, so, False, state, t)
 
 
 def flow(ctx_or_rec, metric: str, day: int | None = None, agr: int | None = None) -> float:
