@@ -9,7 +9,8 @@
 3. Whole runs: the model with the array border against replications of the model with the
    per-party border (SimPy event per completion, one `Party` object per arrival), saved in
    `tests/data/object_border_stats.json` from commit 348b435 (historical, scale 0.1, 12
-   replications). Draws are consumed differently, so the comparison is in distribution.
+   replications; its scenario frozen in `tests/data/border_equivalence/`). Draws are
+   consumed differently, so the comparison is in distribution.
 """
 
 from __future__ import annotations
@@ -115,7 +116,8 @@ def test_whole_runs_match_the_object_border_in_distribution():
     from sim.scenario.loader import load_scenario
 
     old = json.loads((DATA / "object_border_stats.json").read_text())
-    sc = load_scenario("scenarios/historical.toml", ["scale=0.1"])
+    # the scenario the saved replications ran (frozen: a recalibration must not move it)
+    sc = load_scenario(DATA / "border_equivalence" / "historical.toml", ["scale=0.1"])
     new: dict[str, list[float]] = {m: [] for m in old}
     for rep in range(6):
         flows = run(sc, rep).recorder.flow_array()

@@ -145,18 +145,26 @@ def test_calibrate_end_to_end_resumes_and_writes_a_loadable_fragment(tmp_path: P
     first = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert first.returncode == 0, first.stderr
     assert "free parameters:" in first.stdout and "undetermined (fewer than 10" in first.stdout
-    # two importance draws cannot make an ESS of 10: the indifference set is used instead
-    assert "posterior: importance sampling's ESS" in first.stdout
+    # two ABC draws cannot make an ESS of 10: the indifference set is used instead
+    assert "posterior: ABC-SMC's ESS" in first.stdout
     assert "Monte Carlo sd of the loss" in first.stderr
-    cmd[cmd.index("--trials") + 1] = "3"
+    assert "posterior generation 1/1" in first.stderr
+    # one more posterior draw: the search is done, generation 1 re-makes the same proposal
     cmd[cmd.index("--posterior-evals") + 1] = "3"
     second = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert second.returncode == 0, second.stderr
-    assert "resuming: 2 trials done, 1 to go" in second.stderr
-    assert "posterior sampling: resuming, 2 of 3 draws done" in second.stderr
+    assert "resuming: 2 trials done, 0 to go" in second.stderr
+    assert "posterior generation 1: resuming, 2 of 3 draws done" in second.stderr
+    trials = pd.read_csv(store / "trials.csv")
+    assert sorted(trials.loc[trials["stage"] == "posterior", "index"]) == [0, 1, 2]
+    # one more search trial: the search resumes; a changed search re-makes the posterior
+    cmd[cmd.index("--trials") + 1] = "3"
+    third = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert third.returncode == 0, third.stderr
+    assert "resuming: 2 trials done, 1 to go" in third.stderr
     trials = pd.read_csv(store / "trials.csv")
     assert (trials["stage"] == "search").sum() == 3
-    assert sorted(trials.loc[trials["stage"] == "posterior", "index"]) == [0, 1, 2]
+    assert (trials["stage"] == "posterior").sum() == 3
     # the fragment loads as a parent and carries no monthly levels
     child = tmp_path / "child.toml"
     child.write_text(
@@ -317,3 +325,26 @@ def test_loss_sigmas_hold_the_monte_carlo_noise_of_the_scale() -> None:
     assert full.at[mx, "sigma"] == pytest.approx(np.sqrt(0.15**2 + 2 / 13870), rel=1e-3)
     rate = ("mexico_apprehensions_per_day", "2019-01-01..2019-05-31")
     assert small.at[rate, "sigma"] == pytest.approx(np.sqrt(0.2**2 + 2 / (547 * 151 * 0.05)))
+
+
+def test_policy_terms_have_student_t_tails_and_usbp_terms_are_gaussian() -> None:
+    """A policy figure missed by far adds (nu + 1) log(1 + z^2 / nu), not z^2, so one stock
+    the model cannot reach does not dominate the loss; the monthly series stay Gaussian."""
+    from sim.fitting.targets import NU_POLICY, POLICY_WEIGHT, RunDigest, loss_terms, total_loss
+
+    obs = Observed.from_usbp(observed.load_usbp(), pd.Period("2019-09", "M"))
+    days = np.arange(np.datetime64("2017-10-01"), np.datetime64("2019-10-01"))
+    zeros = np.zeros(len(days))
+    d = RunDigest(days, np.ones((len(days), 5, 3)), zeros, zeros, zeros, zeros, 1.0)
+    terms = loss_terms(d, obs)
+    usbp, policy = terms[terms["kind"] == "usbp"], terms[terms["kind"] == "policy"]
+    assert np.isinf(usbp["nu"]).all() and (policy["nu"] == NU_POLICY).all()
+    expected = (usbp["z"] ** 2).sum() + POLICY_WEIGHT * (
+        (NU_POLICY + 1) * np.log1p(policy["z"] ** 2 / NU_POLICY)
+    ).sum()
+    assert total_loss(terms) == pytest.approx(expected)
+    # bounded influence: a term ten sigmas off costs far less than the Gaussian 100
+    one = policy.iloc[[0]].assign(z=10.0, weight=1.0)
+    assert total_loss(one) == pytest.approx(5 * np.log(26.0)) and total_loss(one) < 20
+    near = policy.iloc[[0]].assign(z=0.1, weight=1.0)
+    assert total_loss(near) == pytest.approx(0.01 * (NU_POLICY + 1) / NU_POLICY, rel=1e-2)

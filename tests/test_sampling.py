@@ -1,5 +1,5 @@
-"""The importance-sampling posterior (`sim.fitting.sampling`): exact pieces, checked against
-closed forms (a normal target, whose posterior mean and interval are known)."""
+"""The ABC-SMC posterior (`sim.fitting.sampling`): exact pieces, checked against closed
+forms (a uniform target on a disc, whose mean and mass by radius are known)."""
 
 from __future__ import annotations
 
@@ -30,8 +30,9 @@ def test_unit_scale_round_trips_and_uses_log_where_the_prior_is_log() -> None:
     assert mid == pytest.approx(np.sqrt(log_p.low * log_p.high))  # geometric midpoint
 
 
-def test_proposal_draws_stay_in_the_prior_box_and_are_reproducible() -> None:
-    prop = S.Proposal.around(_trials(40), seed=7)
+def test_kernel_proposal_draws_stay_in_the_box_and_are_reproducible() -> None:
+    u = S.to_unit(_trials(40, seed=7))
+    prop = S.KernelProposal.from_population(u, np.ones(len(u)), seed=7)
     a, b = prop.sample(30, seed=7), prop.sample(30, seed=7)
     assert np.array_equal(a, b)
     assert ((a >= 0) & (a <= 1)).all()
@@ -39,34 +40,60 @@ def test_proposal_draws_stay_in_the_prior_box_and_are_reproducible() -> None:
     assert np.array_equal(prop.sample(10, seed=7), a[:10])
 
 
-def test_proposal_density_integrates_to_one_over_the_box() -> None:
-    """In 2 dimensions by a grid (the density is a mixture of a truncated normal and 1)."""
-    mean, cov = np.array([0.3, 0.6]), np.array([[0.02, 0.005], [0.005, 0.03]])
-    rng = np.random.default_rng(0)
-    z = rng.multivariate_normal(mean, cov, size=200_000)
-    inside = float(np.mean(np.all((z >= 0) & (z <= 1), axis=1)))
-    prop = S.Proposal(mean, cov, inside)
+def test_kernel_proposal_density_integrates_to_one_and_is_what_its_draws_follow() -> None:
+    """In 2 dimensions by a grid: a weighted mixture of truncated normals, and 1."""
+    centres = np.array([[0.1, 0.2], [0.5, 0.5], [0.9, 0.95]])
+    prop = S.KernelProposal.from_population(centres, np.array([0.2, 0.5, 0.3]), seed=0)
     g = (np.arange(400) + 0.5) / 400
     grid = np.stack(np.meshgrid(g, g), axis=-1).reshape(-1, 2)
     assert prop.density(grid).mean() == pytest.approx(1.0, abs=0.01)
+    # a histogram of its draws on a coarse grid against the density's mass per cell
+    draws = prop.sample(40_000, seed=1)
+    cells = np.minimum((draws * 4).astype(int), 3)
+    counts = np.zeros((4, 4))
+    np.add.at(counts, (cells[:, 0], cells[:, 1]), 1)
+    fine = (np.arange(100) + 0.5) / 100
+    for i in range(4):
+        for j in range(4):
+            xs, ys = np.meshgrid(i / 4 + fine / 4, j / 4 + fine / 4)
+            mass = prop.density(np.stack([xs.ravel(), ys.ravel()], axis=1)).mean() / 16
+            assert counts[i, j] / len(draws) == pytest.approx(mass, abs=0.01), (i, j)
 
 
-def test_importance_weights_recover_a_known_posterior() -> None:
-    """Target exp(-(x - 0.4)^2 / (2 s^2)) on [0, 1] with loss = ((x - 0.4) / s)^2 and
-    dispersion 1: the weighted mean and 90% interval match the normal's."""
-    s = 0.05
-    rng = np.random.default_rng(3)
-    mean, cov = np.array([0.45]), np.array([[0.01]])
-    z = rng.multivariate_normal(mean, cov, size=100_000)
-    prop = S.Proposal(mean, cov, float(np.mean((z >= 0) & (z <= 1))))
-    x = np.clip(rng.multivariate_normal(mean, cov, size=40_000), 0, 1)
-    loss = ((x[:, 0] - 0.4) / s) ** 2
-    w = S.weights(loss, 0.0, 1.0, prop.density(x))
-    assert np.sum(w * x[:, 0]) == pytest.approx(0.4, abs=0.003)
-    lo, hi = S.weighted_interval(x[:, 0], w)
-    assert lo == pytest.approx(0.4 - 1.645 * s, abs=0.005)
-    assert hi == pytest.approx(0.4 + 1.645 * s, abs=0.005)
-    assert 1000 < S.ess(w) < len(w)
+def test_abc_smc_recovers_the_uniform_posterior_beyond_where_the_search_looked() -> None:
+    """Target: the uniform prior on the disc of radius 0.25 around (0.4, 0.6) (a loss
+    threshold). Generation 0 sits within about 0.05 of the centre (a search that looked
+    only there); three generations of kernel moves and prior / proposal weights recover the
+    disc: its centre, and three quarters of the mass beyond radius 0.125."""
+    rng = np.random.default_rng(2)
+    centre, radius = np.array([0.4, 0.6]), 0.25
+    population = centre + 0.03 * rng.standard_normal((30, 2))
+    weights = np.ones(len(population))
+    qs, gens, kept = [], [], []
+    for g in range(1, 4):
+        prop = S.KernelProposal.from_population(population, weights, seed=g)
+        x = prop.sample(1500, seed=g)
+        inside = np.linalg.norm(x - centre, axis=1) <= radius
+        q = prop.density(x[inside])
+        qs.append(q)
+        gens.append(np.full(inside.sum(), g))
+        kept.append(x[inside])
+        population, weights = x[inside], 1.0 / q
+    last = S.abc_weights(qs[-1], gens[-1])
+    x = kept[-1]
+    assert np.sum(last[:, None] * x, axis=0) == pytest.approx(centre, abs=0.01)
+    outer = np.linalg.norm(x - centre, axis=1) > radius / 2
+    assert np.sum(last[outer]) == pytest.approx(0.75, abs=0.04)
+    assert S.ess(last) > 0.5 * len(x)
+    pooled = S.abc_weights(np.concatenate(qs), np.concatenate(gens))
+    assert pooled.sum() == pytest.approx(1.0)
+
+
+def test_abc_weights_normalise_within_each_generation() -> None:
+    """Generation 1 (2 kept) and 2 (1 kept): prior / proposal within a generation, and each
+    generation weighted by its number of kept draws."""
+    w = S.abc_weights(np.array([1.0, 3.0, 2.0]), np.array([1, 1, 2]))
+    assert w.tolist() == pytest.approx([0.75 * 2 / 3, 0.25 * 2 / 3, 1 / 3])
 
 
 def test_ess_and_systematic_resampling() -> None:

@@ -223,7 +223,13 @@ def test_cli_validate_writes_folder_and_prints_table(tmp_path):
     assert "usbp_total" in p.stdout and "family_status" in p.stdout
     assert "Out-of-sample" not in p.stdout
     files = sorted(f.name for f in out.iterdir() if f.name != ".migsim-owned")
-    assert files == ["charts", "manifest.json", "metrics.csv", "monthly.csv"]
+    assert files == ["charts", "manifest.json", "metrics.csv", "monthly.csv", "policy_targets.csv"]
+    figures = pd.read_csv(out / "policy_targets.csv")
+    assert len(figures) == 21 and (figures["observed"] > 0).all()
+    assert (figures["sim_min"] <= figures["sim_mean"]).all()
+    assert (figures["sim_mean"] <= figures["sim_max"]).all()
+    assert "Stocks and policy figures" in p.stdout
+    assert f"{int(figures['within_1_3'].sum())} of 21 within a factor of 1.3" in p.stdout
     assert sorted(f.name for f in (out / "charts").iterdir()) == [
         "citizenship.png",
         "family_status.png",
@@ -307,3 +313,25 @@ def test_cli_no_overlap_exits_2(tmp_path, capsys):
 def test_cli_bad_reps_exits_2(capsys):
     code, err = _main(capsys, BASELINE, "--reps", "0")
     assert code == 2 and "at least 1" in err
+
+
+def test_policy_figures_compare_only_what_the_run_covers_and_flag_the_factor():
+    """A run starting in March 2019 cannot be compared with FY2019 totals or the December
+    waitlist; ratios and the within-1.3 flag follow from the replications' mean."""
+    from sim.scenario.loader import load_scenario
+    from sim.validation import stocks
+
+    full = load_scenario(BASELINE)
+    assert len(stocks.covered(full)) == 21
+    late = full.model_copy(update={"start": dt.date(2019, 3, 1)})
+    rows = stocks.covered(late)
+    assert len(rows) and (rows["period_start"] >= dt.date(2019, 3, 1)).all()
+    assert "usbp_family_unit_individuals" not in set(rows["target"])
+    n = len(rows)
+    obs = rows["value"].to_numpy(dtype=float)
+    reps = [obs * 1.2, obs * 1.3]  # mean 1.25x: inside
+    table = stocks.summarise(late, reps)
+    assert np.allclose(table["ratio"], 1.25) and table["within_1_3"].all()
+    table = stocks.summarise(late, [obs * 0.7, obs * 0.7])
+    assert not table["within_1_3"].any() and (table["sim_max"] == obs * 0.7).all()
+    assert f"0 of {n} within" in stocks.format_table(table)

@@ -25,7 +25,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reps", type=int, default=20, help="forecast replications (posterior draws)")
     p.add_argument("--cal-reps", type=int, default=1, help="replications per calibration trial")
     p.add_argument(
-        "--scale", type=float, default=0.05, help="scale of calibration and forecast runs"
+        "--scale", type=float, default=0.2, help="scale of calibration and forecast runs"
     )
     p.add_argument("--prefit", type=int, default=None, help="demand refits before the trials")
     p.add_argument("--inner", type=int, default=None, help="demand refits inside each trial")
@@ -33,8 +33,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--posterior-evals",
         type=int,
         default=None,
-        help="importance-sampling evaluations per calibration (default 0: the search's "
-        "likelihood-ratio region)",
+        help="ABC-SMC evaluations per calibration (default 0: the search's trials within the "
+        "tolerance)",
     )
     p.add_argument("--jobs", type=int, default=None, help="worker processes (default all cores)")
     p.add_argument("--scheduler", default=None, help="Dask scheduler ('local' or an address)")

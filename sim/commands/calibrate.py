@@ -18,15 +18,18 @@ from sim.cli import UsageError
 from sim.scenario.loader import load_scenario
 
 METHOD = (
-    "Optuna TPE over mechanism strengths (prior ranges in sim/fitting/parameters.py); in each "
+    "Optuna TPE or CMA-ES over mechanism strengths (prior ranges in sim/fitting/parameters.py); in each "
     "trial the structural demand (base rates, 2-harmonic seasonality, bounded eight-monthly "
     "trend per stream, caravan shock) refitted by damped fixed-point weighted least squares; "
-    "posterior by importance sampling around the search's mode (defensive normal mixture, "
-    "quasi-likelihood tempered by the dispersion), resampled to equally weighted draws"
+    "posterior by ABC-SMC at a fixed tolerance started from the search (uniform kernel: loss "
+    "within the 90% likelihood-ratio threshold tempered for misfit, or the loss's Monte Carlo "
+    "band; normal moves of twice the population's covariance, 15% from the prior), "
+    "resampled to equally weighted draws"
 )
 OBJECTIVE = (
-    "sum of squared log errors / sigma over the 8 monthly USBP series (sigma 0.15) and the "
-    "FY2019 policy targets (sigma 0.2; MPP court cases 0.4)"
+    "sum of squared log errors / sigma over the 8 monthly USBP series (sigma 0.15), and "
+    "Student-t (4 df) terms, weighted 8, for the FY2019 policy targets (sigma 0.2; MPP court "
+    "cases 0.4); each sigma also holds the Monte Carlo noise of the calibration's scale"
 )
 
 
@@ -44,7 +47,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--through", default="2019-09", help="last observed month used (YYYY-MM)")
     p.add_argument("--trials", type=int, default=60, help="Optuna trials")
     p.add_argument("--reps", type=int, default=1, help="replications per evaluation")
-    p.add_argument("--scale", type=float, default=0.05, help="scale of the calibration runs")
+    p.add_argument(
+        "--scale",
+        type=float,
+        default=0.2,
+        help="scale of the calibration runs (0.2: a run costs 1.4x one at 0.05, fixed costs dominate, for a quarter of the noise variance)",
+    )
     p.add_argument("--prefit", type=int, default=5, help="demand refits before the trials")
     p.add_argument("--inner", type=int, default=2, help="demand refits inside each trial")
     p.add_argument(
@@ -57,8 +65,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "--posterior-evals",
         type=int,
         default=96,
-        help="importance-sampling evaluations for the posterior (0: the search's "
-        "likelihood-ratio region instead)",
+        help="ABC-SMC evaluations for the posterior, in generations of 48 (0: the search's "
+        "trials within the tolerance instead)",
     )
     p.add_argument(
         "--storage", type=Path, default=None, help="study folder (default results/calibration)"

@@ -1,5 +1,5 @@
 """Structural calibration by simulation: Optuna over the mechanism strengths, the demand
-structure fitted inside each trial, a posterior by importance sampling around the mode.
+structure fitted inside each trial, a posterior by ABC-SMC started from the search.
 
 1. The policy environment of the base scenario is run over the fitted months only
    (October 2017 to `through`), at reduced scale, with common random numbers across trials.
@@ -10,27 +10,30 @@ structure fitted inside each trial, a posterior by importance sampling around th
    (`inner` steps) and scores the loss of `sim.fitting.targets`. The study lives in
    `optuna.db` (SQLite) in the output folder, so an interrupted calibration resumes; trials
    run on the project's executors, a batch of `jobs` at a time.
-4. Posterior (`sim.fitting.sampling`): with `posterior_evals` > 0, importance sampling of
-   the quasi-posterior prior x exp(-(loss - best) / (2 T)) from a defensive mixture fitted
-   to the best search trials, the draws evaluated like trials and stored in the same study
-   (so a resume re-uses them), then resampled to `DRAWS` equally weighted draws, each with
-   its own fitted demand; the effective sample size is reported. With `posterior_evals` =
-   0, the trials inside the chi-square(0.9, k) x T likelihood-ratio region of the best (a
-   coarser approximation). The temperature T is the largest of: the dispersion (best loss
-   per term: the model does not fit within the stated sigmas) times the AR(1) variance
-   inflation of the autocorrelated monthly errors, and the Monte Carlo sd of the loss at
-   the best point (`NOISE_SEEDS` other seeds): a loss difference within the simulation's
-   own noise is not evidence. A parameter whose 90% interval covers more than half of its
-   prior range (on the prior's own scale) is reported as not identified; with an ESS below
-   10 nothing is called constrained.
+4. Posterior (`sim.fitting.sampling`): with `posterior_evals` > 0, ABC-SMC at a fixed
+   tolerance started from the search: the uniform prior restricted to the strengths whose
+   loss is within `_threshold` of the best (the chi-square(0.9, k) likelihood-ratio
+   threshold tempered by T, or the one-sided 90% band of the difference of two noisy
+   evaluations, whichever is wider). T is the dispersion (best loss per term: the model does
+   not fit within the stated sigmas) times the AR(1) variance inflation of the
+   autocorrelated monthly errors; the loss's Monte Carlo sd is measured at the best point
+   over `NOISE_SEEDS` other seeds. Generations of `GENERATION` evaluations move the
+   population with a normal kernel; the draws are evaluated like trials and stored in the
+   same study (a resume re-uses them), and resampled to `DRAWS` equally weighted draws,
+   each with its own fitted demand; the effective sample size is reported. With
+   `posterior_evals` = 0, or an ESS below 10, the draws are the evaluated trials inside the
+   tolerance (a coarser approximation, bounded by where the search looked). A parameter
+   whose 90% interval covers more than half of its prior range (on the prior's own scale)
+   is reported as not identified; with an ESS below 10 nothing is called constrained.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -53,6 +56,8 @@ DRAWS = 50  # equally weighted posterior draws written beside the fragment
 MIN_ESS = 10
 NOISE_Z = 1.645  # one-sided 90%
 NOISE_SEEDS = 4  # re-evaluations of the best point that measure the loss's Monte Carlo noise
+GENERATION = 48  # evaluations per ABC-SMC generation
+ABC_KEYS = "abc_populations"  # study attribute: the current generations' population keys
 
 
 def fit_window(base: Scenario, obs: Observed, scale: float) -> Scenario:
@@ -164,7 +169,7 @@ def calibrate(
     *,
     through: pd.Period,
     trials: int = 60,
-    scale: float = 0.05,
+    scale: float = 0.2,
     reps: int = 1,
     prefit: int = 4,
     inner: int = 2,
@@ -177,7 +182,7 @@ def calibrate(
     method: str = "tpe",
 ) -> Calibration:
     """Fit the mechanisms and the demand structure to the data up to `through` only; then,
-    when `posterior_evals` > 0, sample the posterior by importance sampling (`sampling`)."""
+    when `posterior_evals` > 0, sample the posterior by ABC-SMC (`sampling`)."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -222,17 +227,20 @@ def calibrate(
         say(
             f"trials {len(study.trials)}/{trials}: best loss {best:.1f} ({time.perf_counter() - t0:.0f} s)"
         )
-    if posterior_evals > 0:
-        _importance_stage(study, dists, template, executor, jobs, posterior_evals, seed, say)
     noise = loss_noise(study, template, executor)
     say(f"Monte Carlo sd of the loss at the best point: {noise:.1f}")
+    if posterior_evals <= 0:
+        study.set_user_attr(ABC_KEYS, [])  # asked for none: the search's indifference set
+    else:
+        cutoff = _cutoff(study, obs, window, reps, noise)
+        _abc_stage(study, dists, template, executor, jobs, posterior_evals, seed, say, cutoff)
     return _summarise(base, study, obs, window, reps, seed, noise)
 
 
 def loss_noise(study, template: Trial, executor: Executor | None) -> float:  # noqa: ANN001
     """The sd of the loss at the best trial's strengths over `NOISE_SEEDS` other seeds: how
     much of a difference in loss between two trials is the simulation's luck."""
-    best = min(_complete(study), key=lambda t: t.value)
+    best = min(_searched(study), key=lambda t: t.value)
     window = template.window
     tasks = [
         replace(
@@ -294,14 +302,25 @@ def _evaluate_all(tasks: list[Trial], executor: Executor | None) -> list:
     )
 
 
-def _ours(t) -> bool:  # noqa: ANN001
-    """A posterior draw made under this version's proposal settings."""
-    return t.user_attrs.get(STAGE) == "posterior" and (
-        t.user_attrs.get("proposal") == sampling.SIGNATURE
+def _ours(t, keys: Collection[str] | None = None) -> bool:  # noqa: ANN001
+    """A posterior draw made under this version's settings (and, given `keys`, from one of
+    the current generations' populations: a changed search or tolerance re-makes them)."""
+    return (
+        t.user_attrs.get(STAGE) == "posterior"
+        and t.user_attrs.get("proposal") == sampling.ABC_SIGNATURE
+        and (keys is None or t.user_attrs.get("population") in keys)
     )
 
 
-def _frame(trials) -> pd.DataFrame:  # noqa: ANN001
+def _population_key(population: pd.DataFrame, cutoff: float, g: int) -> str:
+    """Names what a generation's proposal was made from (its population and tolerance)."""
+    text = f"{sampling.ABC_SIGNATURE}|{g}|{cutoff:.6f}|" + ",".join(
+        str(int(x)) for x in population["trial"]
+    )
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _frame(trials, keys: Collection[str] | None = None) -> pd.DataFrame:  # noqa: ANN001
     rows = [
         {
             **t.params,
@@ -312,10 +331,13 @@ def _frame(trials) -> pd.DataFrame:  # noqa: ANN001
                 "search"
                 if STAGE not in t.user_attrs
                 else "posterior"
-                if _ours(t)
+                if _ours(t, keys)
                 else "posterior (earlier proposal)"
             ),
             "index": t.user_attrs.get("index", -1),
+            "generation": t.user_attrs.get("generation", 0),
+            "q": t.user_attrs.get("q", np.nan),
+            "cutoff": t.user_attrs.get("cutoff", np.nan),
         }
         for t in trials
     ]
@@ -328,7 +350,40 @@ def _complete(study):  # noqa: ANN001, ANN202
     return [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
 
 
-def _importance_stage(  # noqa: PLR0913
+def _searched(study):  # noqa: ANN001, ANN202
+    """The search's completed trials (not the posterior stage's evaluations)."""
+    return [t for t in _complete(study) if STAGE not in t.user_attrs]
+
+
+def _threshold(best_loss: float, obs: Observed, inflation: float, noise: float) -> float:
+    """How far above the best a loss is indistinguishable from it: the 90% likelihood-ratio
+    threshold tempered for misfit (dispersion x autocorrelation), or the one-sided 90% band
+    of the difference of two noisy evaluations, whichever is wider."""
+    n_terms = 8 * len(obs.months) + POLICY_WEIGHT * len(obs.targets)
+    dispersion = max(1.0, best_loss / n_terms)
+    lr = chi2.ppf(0.9, len(P.PARAMETERS)) * dispersion * inflation
+    return float(max(lr, NOISE_Z * np.sqrt(2.0) * noise))
+
+
+def _point_terms(best: pd.Series, base: Scenario, obs: Observed, window: Scenario, reps: int):  # noqa: ANN202
+    """The loss terms at a trial's strengths and fitted demand."""
+    demand0 = Demand.initial(base, knots_for(obs.months[-1] - 1))
+    point = {p.name: float(best[p.name]) for p in P.PARAMETERS}
+    demand = demand0.from_vector(np.array(json.loads(best["demand"])))
+    return point, demand, _mean_terms(_runs(demand.apply(P.apply(window, point)), reps), obs)
+
+
+def _cutoff(study, obs: Observed, window: Scenario, reps: int, noise: float) -> float:  # noqa: ANN001
+    """The ABC tolerance as an absolute loss: the search's best plus `_threshold`."""
+    search = _frame(_searched(study))
+    best = search.iloc[0]
+    _, _, terms = _point_terms(best, window, obs, window, reps)
+    return float(best["loss"]) + _threshold(
+        float(best["loss"]), obs, variance_inflation(terms), noise
+    )
+
+
+def _abc_stage(  # noqa: PLR0913
     study,  # noqa: ANN001
     dists: dict,
     template: Trial,
@@ -337,36 +392,67 @@ def _importance_stage(  # noqa: PLR0913
     n: int,
     seed: int,
     say: Callable[[str], None],
+    cutoff: float,
 ) -> None:
-    """Evaluate the `n` importance draws (the same ones on a resume) not yet in the study."""
+    """ABC-SMC generations of `GENERATION` evaluations (`sampling.KernelProposal`), `n` in
+    all; a resume re-makes the same proposals from the stored evaluations and runs only the
+    missing ones. Generation 0 is the search trials within `cutoff`."""
     import optuna
 
-    search = _frame([t for t in _complete(study) if STAGE not in t.user_attrs])
-    proposal = sampling.Proposal.around(search, seed)
-    values = sampling.from_unit(proposal.sample(n, seed))
-    have = {t.user_attrs.get("index") for t in _complete(study) if _ours(t)}
-    todo = [i for i in range(n) if i not in have]
-    if have:
-        say(f"posterior sampling: resuming, {len(have)} of {n} draws done")
+    size = min(GENERATION, n)
+    gens = -(-n // size)
+    search = _frame(_searched(study))
+    population = search[search["loss"] <= cutoff]
+    if len(population) < sampling.MIN_POPULATION:
+        population = search.head(sampling.MIN_POPULATION)
+    weights = np.full(len(population), 1.0)
     t0 = time.perf_counter()
-    for start in range(0, len(todo), max(1, jobs)):
-        chunk = todo[start : start + max(1, jobs)]
-        tasks = [replace(template, values=values[i]) for i in chunk]
-        for i, (value, vec, _terms) in zip(chunk, _evaluate_all(tasks, executor), strict=True):
-            study.add_trial(
-                optuna.trial.create_trial(
-                    params=values[i],
-                    distributions=dists,
-                    value=value,
-                    user_attrs={
-                        STAGE: "posterior",
-                        "proposal": sampling.SIGNATURE,
-                        "index": i,
-                        "demand": json.dumps([round(x, 6) for x in vec]),
-                    },
+    keys: list[str] = []
+    for g in range(1, gens + 1):
+        key = _population_key(population, cutoff, g)
+        keys.append(key)
+        study.set_user_attr(ABC_KEYS, keys)
+        proposal = sampling.KernelProposal.from_population(
+            sampling.to_unit(population), weights, seed + g
+        )
+        count = min(size, n - (g - 1) * size)
+        unit = proposal.sample(count, seed + g)
+        q = proposal.density(unit)
+        values = sampling.from_unit(unit)
+        have = {t.user_attrs.get("index") for t in _complete(study) if _ours(t, [key])}
+        todo = [i for i in range(count) if i not in have]
+        if have:
+            say(f"posterior generation {g}: resuming, {len(have)} of {count} draws done")
+        for start in range(0, len(todo), max(1, jobs)):
+            chunk = todo[start : start + max(1, jobs)]
+            tasks = [replace(template, values=values[i]) for i in chunk]
+            for i, (value, vec, _t) in zip(chunk, _evaluate_all(tasks, executor), strict=True):
+                study.add_trial(
+                    optuna.trial.create_trial(
+                        params=values[i],
+                        distributions=dists,
+                        value=value,
+                        user_attrs={
+                            STAGE: "posterior",
+                            "proposal": sampling.ABC_SIGNATURE,
+                            "population": key,
+                            "generation": g,
+                            "index": i,
+                            "q": float(q[i]),
+                            "cutoff": cutoff,
+                            "demand": json.dumps([round(x, 6) for x in vec]),
+                        },
+                    )
                 )
-            )
-        say(f"posterior draws {start + len(chunk)}/{len(todo)} ({time.perf_counter() - t0:.0f} s)")
+        made = _frame([t for t in _complete(study) if _ours(t, [key])])
+        accepted = made[made["loss"] <= cutoff]
+        say(
+            f"posterior generation {g}/{gens}: {len(accepted)} of {len(made)} within the "
+            f"tolerance ({time.perf_counter() - t0:.0f} s)"
+        )
+        if len(accepted) >= sampling.MIN_POPULATION:
+            population = accepted
+            weights = 1.0 / accepted["q"].to_numpy(dtype=float)
 
 
 def _summarise(
@@ -378,50 +464,53 @@ def _summarise(
     seed: int = 20191121,
     noise: float = 0.0,
 ) -> Calibration:
-    trials = _frame(_complete(study))
+    trials = _frame(_complete(study), study.user_attrs.get(ABC_KEYS, []))
     best = trials.iloc[0]
-    k = len(P.PARAMETERS)
     # quasi-likelihood: the model is misspecified (its best loss is far above the number of
     # terms), so the likelihood is tempered by the best loss per term (the residual variance
     # estimated from the fit, as for an overdispersed deviance)
     n_terms = 8 * len(obs.months) + POLICY_WEIGHT * len(obs.targets)
     dispersion = max(1.0, float(best["loss"]) / n_terms)
     # the loss terms at the point estimate (the before/after table, and the autocorrelation)
-    demand0 = Demand.initial(base, knots_for(obs.months[-1] - 1))
-    point = {p.name: float(best[p.name]) for p in P.PARAMETERS}
-    demand = demand0.from_vector(np.array(json.loads(best["demand"])))
-    terms = _mean_terms(_runs(demand.apply(P.apply(window, point)), reps), obs)
+    point, demand, terms = _point_terms(best, base, obs, window, reps)
     # the monthly errors are autocorrelated (a smooth misfit), so the terms carry less
     # information than their number: widen by the AR(1) variance inflation (1 + r) / (1 - r)
     inflation = variance_inflation(terms)
     # ... and a loss difference smaller than the simulation's own noise is luck, not
-    # evidence: the kernel is never narrower than the Monte Carlo sd of the loss
+    # evidence: the tolerance is never narrower than the Monte Carlo band of the loss
     tempered = max(dispersion * inflation, noise)
-    sampled = trials[trials["stage"] == "posterior"].sort_values("index").reset_index(drop=True)
+    made = trials[trials["stage"] == "posterior"]
+    cutoff = float(made["cutoff"].iloc[0]) if len(made) else np.nan
+    sampled = made[made["loss"] <= cutoff].sort_values(["generation", "index"])
+    sampled = sampled.reset_index(drop=True)
     n_eff = 0.0
     if len(sampled):
-        # importance sampling: weights from the proposal that made the draws
-        search = trials[trials["stage"] == "search"]
-        proposal = sampling.Proposal.around(search, seed)
-        q = proposal.density(sampling.to_unit(sampled))
-        w = sampling.weights(sampled["loss"].to_numpy(), float(best["loss"]), tempered, q)
+        # ABC-SMC: weights correct for where the proposals looked (prior / proposal)
+        w = sampling.abc_weights(sampled["q"].to_numpy(), sampled["generation"].to_numpy())
         n_eff = sampling.ess(w)
     if len(sampled) and n_eff >= MIN_ESS:
         draws = sampled.iloc[sampling.resample(w, DRAWS, seed)].reset_index(drop=True)
-        method = f"importance sampling, {len(sampled)} evaluations, ESS {n_eff:.1f}"
+        gens = int(made["generation"].max())
+        method = (
+            f"ABC-SMC, {gens} generation(s), {len(sampled)} of {len(made)} evaluations within "
+            f"the tolerance (loss <= {cutoff:.0f}), ESS {n_eff:.1f}"
+        )
         enough, why, searched = True, "", ""
     else:
-        # the set of evaluated strengths the data cannot tell from the best: the 90%
-        # likelihood-ratio region tempered for misfit, or a loss within the one-sided 90%
-        # band of the difference of two noisy evaluations, whichever is wider
-        threshold = max(chi2.ppf(0.9, k) * dispersion * inflation, NOISE_Z * np.sqrt(2.0) * noise)
+        # the set of evaluated strengths the data cannot tell from the best (`_threshold`)
+        threshold = _threshold(float(best["loss"]), obs, inflation, noise)
         joint = trials[trials["loss"] - best["loss"] <= threshold]
         if len(joint) < 5:
             joint = trials.head(5)
         if len(joint) > DRAWS:  # a seeded subsample, not the best few (keeps the spread)
             keep = np.random.default_rng([seed, 4]).choice(len(joint), DRAWS, replace=False)
             joint = joint.iloc[np.sort(keep)]
-        is_note = f"importance sampling's ESS {n_eff:.1f} < {MIN_ESS}, so " if len(sampled) else ""
+        is_note = (
+            f"ABC-SMC's ESS {n_eff:.1f} < {MIN_ESS} ({len(sampled)} of {len(made)} evaluations "
+            "within the tolerance), so "
+            if len(made)
+            else ""
+        )
         draws = joint.reset_index(drop=True)
         w = np.full(len(draws), 1.0 / len(draws))
         sampled = draws

@@ -15,6 +15,7 @@ import numpy as np
 
 from sim.fitting import parameters as P
 from sim.fitting.calibrate import Calibration
+from sim.fitting.targets import total_loss
 from sim.scenario.schema import Scenario
 
 
@@ -123,7 +124,7 @@ def mape_by_series(cal: Calibration) -> dict[str, float]:
         str(what): float(np.mean(np.abs(g["simulated"] / g["observed"] - 1.0)) * 100)
         for what, g in t.groupby("what", sort=False)
     }
-    out["loss"] = float((cal.terms["weight"] * cal.terms["z"] ** 2).sum())
+    out["loss"] = total_loss(cal.terms)
     return out
 
 

@@ -137,10 +137,12 @@ def cmd_validate(args: argparse.Namespace) -> int:
         files.append(file_record(args.observed, "out_of_sample"))
 
     from sim.commands.run import scenario_source
+    from sim.validation import stocks
 
+    figures = stocks.summarise(scenario, [o.policy for o in outputs])
     manifest = build_manifest(scenario, outputs, jobs, files, notes)
     manifest.update(scenario_source(args.scenario, args.set or (), scenario))
-    write_validation(out, sim, in_sample, out_sample, manifest, scenario)
+    write_validation(out, sim, in_sample, out_sample, manifest, scenario, figures)
 
     print(
         f"{scenario.name}: {args.reps} replication(s) at scale {scenario.scale:g} "
@@ -150,6 +152,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
     _print_block(f"In-sample ({_span(in_months)}, shipped FY2018-FY2019 series)", in_sample)
     if out_sample is not None:
         _print_block(f"Out-of-sample ({_span(late_months)}, {args.observed})", out_sample)
+    if len(figures):
+        print(f"\nStocks and policy figures (FY2019, {args.reps} replication(s), mean)")
+        print(stocks.format_table(figures))
     print(f"\n{LEGEND}")
     for note in notes:
         print(f"note: {note}")

@@ -108,6 +108,7 @@ def write_validation(
     out_of_sample: Comparison | None,
     manifest: dict,
     scenario: Scenario,
+    stocks: pd.DataFrame | None = None,
 ) -> Path:
     """Write the folder atomically; returns its path."""
     check_output_dir(out, "validation")
@@ -119,6 +120,10 @@ def write_validation(
             readable(out_of_sample.metrics).to_csv(tmp / "metrics_out_of_sample.csv", index=False)
             comps.append(out_of_sample)
         monthly = monthly_table(sim, comps)
+        if stocks is not None and len(stocks):
+            round_columns(stocks, {"sim_mean": 0, "sim_min": 0, "sim_max": 0, "ratio": 3}).to_csv(
+                tmp / "policy_targets.csv", index=False
+            )
         readable(monthly).to_csv(tmp / "monthly.csv", index=False)
         chart_rows = monthly.assign(month=pd.PeriodIndex(monthly["month"], freq="M"))
         reps = manifest.get("reps") if isinstance(manifest.get("reps"), int) else None

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from sim.scenario.schema import Scenario
@@ -23,14 +24,18 @@ class ReplicationOutput:
     replication: int
     monthly: pd.DataFrame  # month x series, persons
     manifest: dict  # RunResult.manifest() without the resolved scenario
+    policy: np.ndarray  # the run's counterpart of each covered policy figure (`stocks`)
 
 
 def run_one(scenario: Scenario, replication: int) -> ReplicationOutput:
     from sim.model import Model
+    from sim.validation.stocks import replication_figures
 
     result = Model(scenario, replication=replication).run()
     manifest = {k: v for k, v in result.manifest().items() if k != "scenario"}
-    return ReplicationOutput(replication, replication_monthly(result), manifest)
+    return ReplicationOutput(
+        replication, replication_monthly(result), manifest, replication_figures(result)
+    )
 
 
 def default_jobs(reps: int) -> int:
