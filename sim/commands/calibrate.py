@@ -93,11 +93,11 @@ def print_table(table, free: int, out=sys.stdout) -> None:  # noqa: ANN001
     )
     if "method" in table.attrs:
         print(
-            f"posterior: {table.attrs['method']}; temperature "
-            f"{table.attrs.get('temperature', table.attrs['dispersion']):.1f} = the larger of "
-            f"dispersion {table.attrs['dispersion']:.2f} (best loss per term) x "
-            f"{table.attrs.get('inflation', 1.0):.2f} (autocorrelation of the monthly errors) "
-            f"and the loss's Monte Carlo sd {table.attrs.get('noise', 0.0):.1f}",
+            f"posterior: {table.attrs['method']}; tolerance "
+            f"{table.attrs['tolerance']:.1f} above the best loss = the larger of chi2(0.9, "
+            f"{len(table)}) x dispersion {table.attrs['dispersion']:.2f} (best loss per term) x "
+            f"{table.attrs['inflation']:.2f} (autocorrelation of the monthly errors) and 1.645 "
+            f"x sqrt(2) x the loss's Monte Carlo sd {table.attrs['noise']:.1f}",
             file=out,
         )
     head = f"{'parameter':42s} {'prior':>17s} {'estimate':>10s} {'90% interval':>21s}  constrained"

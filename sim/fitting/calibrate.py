@@ -478,7 +478,7 @@ def _summarise(
     inflation = variance_inflation(terms)
     # ... and a loss difference smaller than the simulation's own noise is luck, not
     # evidence: the tolerance is never narrower than the Monte Carlo band of the loss
-    tempered = max(dispersion * inflation, noise)
+    threshold = _threshold(float(best["loss"]), obs, inflation, noise)
     made = trials[trials["stage"] == "posterior"]
     cutoff = float(made["cutoff"].iloc[0]) if len(made) else np.nan
     sampled = made[made["loss"] <= cutoff].sort_values(["generation", "index"])
@@ -498,7 +498,6 @@ def _summarise(
         enough, why, searched = True, "", ""
     else:
         # the set of evaluated strengths the data cannot tell from the best (`_threshold`)
-        threshold = _threshold(float(best["loss"]), obs, inflation, noise)
         joint = trials[trials["loss"] - best["loss"] <= threshold]
         if len(joint) < 5:
             joint = trials.head(5)
@@ -551,7 +550,7 @@ def _summarise(
     table.attrs["dispersion"] = dispersion
     table.attrs["inflation"] = inflation
     table.attrs["noise"] = noise
-    table.attrs["temperature"] = tempered
+    table.attrs["tolerance"] = threshold
     table.attrs["method"] = method
     table.attrs["ess"] = n_eff
     return Calibration(base, point, demand, draws, table, terms, trials)

@@ -8,6 +8,8 @@ calibration period) are compared.
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import pandas as pd
 
@@ -33,7 +35,7 @@ COLUMNS = (
 def covered(scenario: Scenario) -> pd.DataFrame:
     """The fitted policy figures whose period lies wholly inside the run."""
     t = targets_through(load_policy_targets(), IN_SAMPLE_END)
-    last = scenario.end - pd.Timedelta(days=1).to_pytimedelta()
+    last = scenario.end - dt.timedelta(days=1)
     keep = (t["period_start"] >= scenario.start) & (t["period_end"] <= last)
     return t[keep].reset_index(drop=True)
 
