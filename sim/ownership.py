@@ -54,6 +54,7 @@ REPLACED_FILES = {
         "metrics.csv",
         "metrics_out_of_sample.csv",
         "monthly.csv",
+        "policy_targets.csv",
         "manifest.json",
         "charts",
         "report.html",

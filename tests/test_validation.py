@@ -238,6 +238,10 @@ def test_cli_validate_writes_folder_and_prints_table(tmp_path):
     ]
     metrics = pd.read_csv(out / "metrics.csv")
     assert list(metrics["series"]) == [s.name for s in SERIES] + ["family_status", "citizenship"]
+    # the folder is migsim's, policy_targets.csv included: validating again replaces it
+    again = _cli(BASELINE, "--reps", "2", "--set", "scale=0.02", "--out", str(out), "--jobs", "2")
+    assert again.returncode == 0, again.stderr
+    assert (out / "policy_targets.csv").is_file()
     assert (metrics.loc[metrics["kind"] == "series", "months"] == 12).all()
     monthly = pd.read_csv(out / "monthly.csv")
     assert set(monthly["month"]) == {
