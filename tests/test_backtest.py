@@ -258,4 +258,7 @@ def test_backtest_end_to_end_tiny(tmp_path):
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["settings"]["origins"] == ["2019-06"]
     assert manifest["calibrations"]["2019-06"]["through"] == "2019-06"
+    # the posterior's provenance per origin: the search's trials (no ABC asked for here)
+    assert "trials within" in manifest["calibrations"]["2019-06"]["posterior_method"]
+    assert manifest["calibrations"]["2019-06"]["posterior_ess"] >= 0
     assert manifest["scenario"]["name"] == "historical"

@@ -121,14 +121,23 @@ def test_mpp_shares_only_rise_with_the_expansion() -> None:
         {
             "mpp.enrolment.0.share": 0.01,
             "mpp.increase.1": 0.1,
-            "mpp.increase.2": 0.0,
-            "mpp.increase.3": 0.25,
+            "mpp.increase.2": 0.05,
+            "mpp.increase.3": 0.0,
+            "mpp.increase.4": 0.25,
         },
     )
-    assert [st.share for st in s.mpp.enrolment] == pytest.approx([0.01, 0.11, 0.11, 0.36])
+    assert [st.from_.isoformat() for st in s.mpp.enrolment] == [
+        "2019-01-29",
+        "2019-04-01",
+        "2019-05-01",
+        "2019-06-01",
+        "2019-07-01",
+    ]
+    assert [st.share for st in s.mpp.enrolment] == pytest.approx([0.01, 0.11, 0.16, 0.16, 0.41])
     back = P.current(s)
-    assert back["mpp.increase.3"] == pytest.approx(0.25)
-    assert back["mpp.increase.2"] == pytest.approx(0.0)
+    assert back["mpp.increase.4"] == pytest.approx(0.25)
+    assert back["mpp.increase.3"] == pytest.approx(0.0)
+    assert back["mpp.increase.2"] == pytest.approx(0.05)
 
 
 @pytest.mark.slow
@@ -327,6 +336,36 @@ def test_loss_sigmas_hold_the_monte_carlo_noise_of_the_scale() -> None:
     assert small.at[rate, "sigma"] == pytest.approx(np.sqrt(0.2**2 + 2 / (547 * 151 * 0.05)))
 
 
+def test_log_ratio_adds_one_simulated_party_so_zero_parties_is_a_modest_misfit() -> None:
+    """Jan 2019 MPP court cases (15 persons) at scale 0.2: zero simulated parties cost about
+    what one party costs, not log(1 / 15); a monthly series of thousands is the plain log ratio."""
+    from sim.fitting.targets import RunDigest, loss_terms, term_losses
+
+    obs = Observed.from_usbp(observed.load_usbp(), pd.Period("2019-09", "M"))
+    days = np.arange(np.datetime64("2017-10-01"), np.datetime64("2019-10-01"))
+    zeros = np.zeros(len(days))
+
+    def jan(enrolled: float) -> pd.Series:
+        mpp = zeros.copy()
+        mpp[days == np.datetime64("2019-01-30")] = enrolled
+        d = RunDigest(days, np.ones((len(days), 5, 3)), mpp, zeros, zeros, zeros, 0.2)
+        terms = loss_terms(d, obs)
+        terms["rho"] = term_losses(terms)
+        return terms.set_index(["what", "period"]).loc[
+            ("mpp_new_court_cases", "2019-01-01..2019-01-31")
+        ]
+
+    none, one, exact = jan(0.0), jan(10.0), jan(15.0)
+    assert none["pseudo"] == pytest.approx(10.0)
+    assert none["z"] == pytest.approx(np.log(10 / 25) / none["sigma"])
+    assert exact["z"] == pytest.approx(0.0)
+    assert 0 < one["rho"] < none["rho"] < 15  # log(1 / 15) would have cost about 47
+    d = RunDigest(days, np.full((len(days), 5, 3), 100.0), zeros, zeros, zeros, zeros, 0.2)
+    usbp = loss_terms(d, obs).iloc[0]
+    plain = np.log(usbp["simulated"] / usbp["observed"]) / usbp["sigma"]
+    assert usbp["z"] == pytest.approx(plain, rel=2e-3)
+
+
 def test_policy_terms_have_student_t_tails_and_usbp_terms_are_gaussian() -> None:
     """A policy figure missed by far adds (nu + 1) log(1 + z^2 / nu), not z^2, so one stock
     the model cannot reach does not dominate the loss; the monthly series stay Gaussian."""
@@ -348,3 +387,49 @@ def test_policy_terms_have_student_t_tails_and_usbp_terms_are_gaussian() -> None
     assert total_loss(one) == pytest.approx(5 * np.log(26.0)) and total_loss(one) < 20
     near = policy.iloc[[0]].assign(z=0.1, weight=1.0)
     assert total_loss(near) == pytest.approx(0.01 * (NU_POLICY + 1) / NU_POLICY, rel=1e-2)
+
+
+def test_point_estimate_is_the_best_mean_over_seeds_not_the_luckiest_trial(monkeypatch) -> None:
+    """Trial 0 scored 10 at its seed but 30 at every other; trial 1 scored 12 and then 11:
+    the point is trial 1 (mean 11.2), its sd over the other seeds the noise; a second call
+    (a resume) reuses the stored re-evaluations and runs nothing."""
+    import importlib
+
+    import optuna
+
+    C = importlib.import_module("sim.fitting.calibrate")  # the module, not its function
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    study = optuna.create_study(direction="minimize")
+    dist = {"deterrence.effect": optuna.distributions.FloatDistribution(0.0, 4.0)}
+    for x, v in ((1.0, 10.0), (2.0, 12.0), (3.0, 50.0)):
+        study.add_trial(
+            optuna.trial.create_trial(params={"deterrence.effect": x}, distributions=dist, value=v)
+        )
+    later = {1.0: [30.0] * 4, 2.0: [11.0, 11.5, 10.5, 11.0], 3.0: [50.0] * 4}
+    seeds_seen = []
+
+    def fake(tasks, executor):  # noqa: ANN001, ANN202
+        out = []
+        for k, t in enumerate(tasks):
+            seeds_seen.append(t.window.seed)
+            out.append((later[t.values["deterrence.effect"]][k % C.NOISE_SEEDS], [], None))
+        return out
+
+    monkeypatch.setattr(C, "_evaluate_all", fake)
+    window = scenario("historical")
+    template = C.Trial(window, {}, None, None, 1, 1)
+    point = C.choose_point(study, template, None)
+    assert point["trial"] == 1
+    assert point["loss"] == pytest.approx((12 + 11 + 11.5 + 10.5 + 11) / 5)
+    assert point["sd"] == pytest.approx(np.std([11, 11.5, 10.5, 11], ddof=1))
+    assert sorted(set(seeds_seen)) == [window.seed + 1 + i for i in range(C.NOISE_SEEDS)]
+    assert study.user_attrs[C.POINT_KEY]["trial"] == 1
+
+    def never(tasks, executor):  # noqa: ANN001, ANN202
+        raise AssertionError("a resume must reuse the stored re-evaluations")
+
+    monkeypatch.setattr(C, "_evaluate_all", never)
+    assert C.choose_point(study, template, None) == point
+    trials = C._frame(C._complete(study))
+    row = C._point_row(trials, study)
+    assert row["trial"] == 1 and row["loss"] == pytest.approx(point["loss"])

@@ -153,6 +153,9 @@ def cmd_backtest(args: argparse.Namespace) -> int:
                 "point": {k: float(v) for k, v in getattr(r.calibration, "point", {}).items()},
                 "table": json.loads(table.to_json(orient="records")),
                 "draws": len(draws),
+                # how the draws were made (ABC-SMC, or the fallback when its ESS is under 10)
+                "posterior_method": table.attrs.get("method", ""),
+                "posterior_ess": round(float(table.attrs.get("ess", 0.0)), 2),
                 "statistical_baseline": r.specs,
             }
             fan_chart(

@@ -94,8 +94,8 @@ def print_table(table, free: int, out=sys.stdout) -> None:  # noqa: ANN001
     if "method" in table.attrs:
         print(
             f"posterior: {table.attrs['method']}; tolerance "
-            f"{table.attrs['tolerance']:.1f} above the best loss = the larger of chi2(0.9, "
-            f"{len(table)}) x dispersion {table.attrs['dispersion']:.2f} (best loss per term) x "
+            f"{table.attrs['tolerance']:.1f} above the point's mean loss = the larger of "
+            f"chi2(0.9, {len(table)}) x dispersion {table.attrs['dispersion']:.2f} (loss per term) x "
             f"{table.attrs['inflation']:.2f} (autocorrelation of the monthly errors) and 1.645 "
             f"x sqrt(2) x the loss's Monte Carlo sd {table.attrs['noise']:.1f}",
             file=out,
@@ -215,7 +215,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     print_table(cal.table, cal.free_parameters)
     err = cal.record["final_error"]
     print(
-        f"loss {err['loss']:.1f}; USBP MAPE "
+        f"loss at the point {err['loss']:.1f} (its own seed); USBP MAPE "
         + ", ".join(f"{k} {v:.1f}%" for k, v in err.items() if k != "loss")
     )
     print(f"{len(cal.draws)} posterior draws -> {posterior}; fragment -> {args.out}; {wall:.0f} s")

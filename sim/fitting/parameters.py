@@ -101,8 +101,15 @@ PARAMETERS: tuple[Parameter, ...] = (
         "MPP share added from 1 Apr 2019 (Mexicali, El Paso); the expansion only added sites, "
         "so each step's share is the previous one plus a non-negative increase",
     ),
-    Parameter("mpp.increase.2", 0.0, 0.3, "MPP share added from 1 Jun 2019"),
-    Parameter("mpp.increase.3", 0.0, 0.4, "MPP share added from 1 Jul 2019 (Laredo, Brownsville)"),
+    Parameter(
+        "mpp.increase.2",
+        0.0,
+        0.3,
+        "MPP share added from 1 May 2019 (TRAC's court cases doubled from April to May: one "
+        "step from April to June cannot give both months)",
+    ),
+    Parameter("mpp.increase.3", 0.0, 0.3, "MPP share added from 1 Jun 2019"),
+    Parameter("mpp.increase.4", 0.0, 0.4, "MPP share added from 1 Jul 2019 (Laredo, Brownsville)"),
     Parameter(
         "mpp.give_up_days", 30, 365, "MPP enrollees' mean time to give up and go home", log=True
     ),
@@ -139,7 +146,7 @@ PARAMETERS: tuple[Parameter, ...] = (
 BY_NAME = {p.name: p for p in PARAMETERS}
 
 
-MPP_INCREASES = ("mpp.increase.1", "mpp.increase.2", "mpp.increase.3")
+MPP_INCREASES = ("mpp.increase.1", "mpp.increase.2", "mpp.increase.3", "mpp.increase.4")
 DERIVED = ("enforcement.surge_ratio", *MPP_INCREASES)
 
 

@@ -904,7 +904,8 @@ class MPP(Frozen):
     enrolment: list[MPPStep] = lever(
         default_factory=lambda: [
             MPPStep(**{"from": dt.date(2019, 1, 29), "share": 0.01}),
-            MPPStep(**{"from": dt.date(2019, 4, 1), "share": 0.08}),
+            MPPStep(**{"from": dt.date(2019, 4, 1), "share": 0.05}),
+            MPPStep(**{"from": dt.date(2019, 5, 1), "share": 0.08}),
             MPPStep(**{"from": dt.date(2019, 6, 1), "share": 0.15}),
             MPPStep(**{"from": dt.date(2019, 7, 1), "share": 0.35}),
         ],
