@@ -59,7 +59,10 @@ class Custody:
             return
         cells = np.asarray(cells, dtype=np.int64)
         t_out = np.asarray(t_out, dtype=float)
-        dst = np.broadcast_to(np.asarray(dst, dtype=np.int64), cells.shape)
+        if not isinstance(dst, np.ndarray):  # one state for all (cheaper than broadcast_to)
+            dst = np.full(cells.shape, dst, dtype=np.int64)
+        else:
+            dst = np.asarray(dst, dtype=np.int64)
         cols = (cells, np.asarray(sizes, dtype=float), np.asarray(t_in, dtype=float), t_out, dst)
         day = t_out.astype(np.int64)
         if day[0] == day[-1] and (day == day[0]).all():

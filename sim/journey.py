@@ -47,34 +47,83 @@ class DayBuckets:
     it travels, and the event queue holds only the current day's arrivals.
 
     Rows hold whatever columns the caller passes, as float64 (times, and integer codes far
-    below 2**53, so exact).
+    below 2**53, so exact). What is filed waits in a pending list until the next `pop`,
+    which files it all under its days at once (one sort and one split for all the batches
+    and single rows filed since, in filing order: the same rows in the same order per day
+    as filing each at once, for fewer, larger pieces).
     """
 
     def __init__(self) -> None:
         self._chunks: defaultdict[int, list[np.ndarray]] = defaultdict(list)
+        # filed since the last pop, in filing order: (days, columns [column, row]) of a
+        # batch, or (day, row) of a single row
+        self._pending: list[tuple[np.ndarray, np.ndarray] | tuple[int, tuple]] = []
 
     def add(self, days: np.ndarray, *columns: np.ndarray) -> None:
         """File row i under `days[i]`."""
         if not len(days):
             return
-        order = np.argsort(days, kind="stable")
-        days = days[order]
-        rows = np.array(columns, dtype=float).T[order]
-        cuts = np.flatnonzero(np.diff(days)) + 1
-        starts = [0, *cuts.tolist()]
-        chunks = self._chunks
-        for d, lo, hi in zip(days[starts].tolist(), starts, [*starts[1:], len(days)], strict=True):
-            chunks[d].append(rows[lo:hi])
+        cols = np.empty((len(columns), len(days)))
+        for j, column in enumerate(columns):
+            cols[j] = column
+        self._pending.append((days, cols))
 
     def add_one(self, day: int, row: tuple[float, ...]) -> None:
-        self._chunks[day].append(np.array([row], dtype=float))
+        self._pending.append((day, row))
 
     def pop(self, day: int) -> np.ndarray | None:
-        """All rows filed under `day` (removed), or None."""
+        """All rows filed under `day` (removed), in filing order, or None."""
+        if self._pending:
+            self._file_pending()
         chunks = self._chunks.pop(day, None)
         if not chunks:
             return None
         return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
+
+    def _file_pending(self) -> None:
+        """File the pending batches and rows under their days (stable: filing order)."""
+        days_parts: list[np.ndarray] = []
+        cols_parts: list[np.ndarray] = []
+        singles: list[tuple[int, tuple]] = []
+        for item in self._pending:
+            if isinstance(item[1], np.ndarray):
+                if singles:
+                    _append_singles(singles, days_parts, cols_parts)
+                    singles = []
+                days_parts.append(item[0])
+                cols_parts.append(item[1])
+            else:
+                singles.append(item)
+        if singles:
+            _append_singles(singles, days_parts, cols_parts)
+        self._pending.clear()
+        if len(days_parts) == 1:
+            days, cols = days_parts[0], cols_parts[0]
+        else:
+            days, cols = np.concatenate(days_parts), np.concatenate(cols_parts, axis=1)
+        order = _stable_order(days)
+        days = days[order]
+        rows = cols.T[order]
+        starts = [0, *((days[1:] != days[:-1]).nonzero()[0] + 1).tolist()]
+        chunks = self._chunks
+        for d, lo, hi in zip(days[starts].tolist(), starts, [*starts[1:], len(days)], strict=True):
+            chunks[d].append(rows[lo:hi])
+
+
+def _append_singles(
+    singles: list[tuple[int, tuple]], days_parts: list[np.ndarray], cols_parts: list[np.ndarray]
+) -> None:
+    """A run of single rows, as one batch (days, columns [column, row])."""
+    days_parts.append(np.array([d for d, _ in singles], dtype=np.int64))
+    cols_parts.append(np.array([row for _, row in singles], dtype=float).T)
+
+
+def _stable_order(days: np.ndarray) -> np.ndarray:
+    """`np.argsort(days, kind="stable")`: the one stable order, found by a radix sort when
+    the days fit in 16 bits (several times faster than the int64 sort on a day's rows)."""
+    if days.dtype.kind in "iu" and days.min() >= 0 and days.max() < 2**15:
+        days = days.astype(np.int16)
+    return np.argsort(days, kind="stable")
 
 
 class JourneyPlanner:
@@ -103,6 +152,7 @@ class JourneyPlanner:
                 for r in routes
             ]
         self.route_total = np.where(np.isinf(self.route_cum), 0.0, self.route_cum).max(axis=1)
+        self.routed = self.route_total > 0  # origins with some route
         n_routes, k = len(rows), max((len(r) for r in rows), default=1)
         self.legs = k
         country = np.full((n_routes, k), -1)  # -1: past the end of the route
@@ -120,7 +170,10 @@ class JourneyPlanner:
         )
         # gamma draws are faster with one shape at a time, and routes use only a few shapes
         self.shapes = np.unique(self.leg_shape[self.leg_shape > 0])
-        self.leg_shape_class = np.searchsorted(self.shapes, self.leg_shape)  # only where > 0
+        # each leg's shape class (an index into `shapes`), -1 for fixed durations
+        self.leg_class = np.where(
+            self.leg_shape > 0, np.searchsorted(self.shapes, self.leg_shape), -1
+        ).astype(np.int8 if len(self.shapes) < 127 else np.int64)
         has_leg = country >= 0
         country_nat = np.array([NAT_INDEX.get(c, -1) for c in COUNTRIES])
         country_bit = np.array([COUNTRY_BIT[c] for c in COUNTRIES])
@@ -159,6 +212,24 @@ class JourneyPlanner:
     def _H_inv(self, h: np.ndarray) -> np.ndarray:
         return np.interp(h, self.cum_hazard, self.grid)
 
+    def _durations(self, route: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+        """Leg durations [party, leg]: the mean where fixed, else gamma draws, one call per
+        shape class (in the classes' order) for that class's legs in row-major order. The
+        legs of each class are found by one stable sort of the classes, not a mask per class."""
+        dur = self.leg_mean[route]
+        if not len(self.shapes):
+            return dur
+        cls = self.leg_class[route].ravel()
+        order = cls.argsort(kind="stable")  # row-major order within each class
+        bounds = np.bincount(cls + 1, minlength=len(self.shapes) + 1).cumsum().tolist()
+        if bounds[0] == len(cls):  # no leg with a drawn duration
+            return dur
+        flat, scale = dur.reshape(-1), self.leg_scale[route].reshape(-1)
+        for c, shape in enumerate(self.shapes.tolist()):
+            at = order[bounds[c] : bounds[c + 1]]
+            flat[at] = rng.standard_gamma(shape, len(at)) * scale[at]
+        return dur
+
     def plan(
         self, t0: np.ndarray, nat: np.ndarray, origin: np.ndarray, rng: np.random.Generator
     ) -> Outcomes:
@@ -170,7 +241,7 @@ class JourneyPlanner:
         random numbers only where something can happen.
         """
         n, legs = len(t0), self.legs
-        if n and not (self.route_total[origin] > 0).all():
+        if n and not self.routed[origin].all():
             missing = sorted({int(o) for o in origin[self.route_total[origin] <= 0]})
             raise ValueError(f"no journey.routes for origin(s) {missing}")
         u = rng.random(n) * self.route_total[origin]
@@ -179,41 +250,36 @@ class JourneyPlanner:
             pick += u >= self.route_cum[origin, j]
         route = self.route_row[origin, pick]
         rn = route * len(NAT_INDEX) + nat  # row of the [route, nationality] tables
-        dur = self.leg_mean[route]
-        gamma = self.leg_shape[route] > 0
-        if gamma.any():
-            scale = self.leg_scale[route]
-            cls = np.where(gamma, self.leg_shape_class[route], -1)
-            for c, shape in enumerate(self.shapes.tolist()):
-                at = cls == c
-                dur[at] = rng.standard_gamma(shape, int(at.sum())) * scale[at]
-        ends = np.cumsum(dur, axis=1)  # when each leg ends, less t0
+        dur = self._durations(route, rng)
+        ends = dur.cumsum(axis=1)  # when each leg ends, less t0
         time = t0 + ends[:, -1]  # arrival, for those who arrive
         # protection seeking in transit countries: apply, then stay or continue (sparse)
         p_apply = self.apply_p[rn].ravel()
-        may = np.flatnonzero(p_apply > 0.0)
+        may = (p_apply > 0.0).nonzero()[0]
         applied = may[rng.random(len(may)) < p_apply[may]]
         who, leg_of = np.divmod(applied, legs)
         stays = rng.random(len(applied)) >= self.leg_continue[route[who], leg_of]
         end_leg = np.full(n, legs)  # the leg on which the journey ends (legs: arrived)
         np.minimum.at(end_leg, who[stays], leg_of[stays])
         kind = np.where(end_leg < legs, PROTECTION, ARRIVE).astype(np.int8)
-        settled = np.flatnonzero(end_leg < legs)
+        settled = (end_leg < legs).nonzero()[0]
         leg = end_leg[settled]
         time[settled] = t0[settled] + ends[settled, leg] - dur[settled, leg]  # the leg's start
         # Mexican enforcement on the Mexican leg(s), for those still travelling there; it
         # does not stop Mexico's own nationals; the stop time inverts the cumulative hazard
         for nth in range(self.mexican_legs.shape[1]):  # a route's first Mexican leg, ...
             leg = self.mexican_legs[route, nth]
-            exposed = np.flatnonzero((leg >= 0) & (end_leg > leg))
+            exposed = ((leg >= 0) & (end_leg > leg)).nonzero()[0]
             exposed = exposed[self.transit[rn[exposed], leg[exposed]]]
             if not len(exposed):
                 continue
             leg = leg[exposed]
             e_stop = rng.standard_exponential(len(exposed))
             end = t0[exposed] + ends[exposed, leg]
-            h0 = self._H(end - dur[exposed, leg])
-            stop = (self._H(end) - h0) > e_stop
+            k = len(exposed)  # the hazard at the leg's start and end, in one call
+            h = self._H(np.concatenate([end - dur[exposed, leg], end]))
+            h0 = h[:k]
+            stop = (h[k:] - h0) > e_stop
             stopped = exposed[stop]
             end_leg[stopped] = leg[stop]
             kind[stopped] = STOPPED

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import heapq
 import os
+from itertools import chain
 
 import numpy as np
 
@@ -119,38 +120,39 @@ class Lanes:
 
 
 def _advance_python(lanes: Lanes, ids, t_arrival, service, rank, until):
-    """The kernel in plain Python (`heapq`): the reference the compiled one is tested on."""
+    """The kernel in plain Python (`heapq`): the reference the compiled one is tested on.
+
+    Arrival by arrival (then a last stop at `until`): first the completions strictly
+    before it (an arrival at the same instant as a completion is taken first), then the
+    arrival. A lane freed while parties wait goes on with the next of them at once
+    (`heapreplace`: the same heap as a pop then a push)."""
     busy, queue, c = lanes._busy, lanes._queue, lanes.lanes
-    push, pop = heapq.heappush, heapq.heappop
+    push, pop, replace = heapq.heappush, heapq.heappop, heapq.heapreplace
     done_id: list[int] = []
     done_t: list[float] = []
     start_id: list[int] = []
     start_t: list[float] = []
-    inf = float("inf")
-    n, i = len(ids), 0
-    at, pid, svc, rk = t_arrival.tolist(), ids.tolist(), service.tolist(), rank.tolist()
-    while True:
-        a = at[i] if i < n else inf
-        e = busy[0][0] if busy else inf
-        if e < a:  # a completion first
-            if e >= until:
-                break
-            _, who = pop(busy)
+    arrivals = zip(t_arrival.tolist(), ids.tolist(), service.tolist(), rank.tolist(), strict=True)
+    for a, pid, svc, rk in chain(arrivals, [(until, -1, 0.0, 0)]):
+        last = a >= until  # the end of the day (or an arrival after it: none is taken)
+        t = until if last else a
+        while busy and busy[0][0] < t:  # the completions before t
+            e, who = busy[0]
             done_id.append(who)
             done_t.append(e)
             if queue:
                 _, _, nxt, s = pop(queue)
-                push(busy, (e + s, nxt))
+                replace(busy, (e + s, nxt))
                 start_id.append(nxt)
                 start_t.append(e)
-        else:
-            if a >= until:
-                break
-            if len(busy) < c:
-                push(busy, (a + svc[i], pid[i]))
             else:
-                push(queue, (rk[i], a, pid[i], svc[i]))
-            i += 1
+                pop(busy)
+        if last:
+            break
+        if len(busy) < c:
+            push(busy, (a + svc, pid))
+        else:
+            push(queue, (rk, a, pid, svc))
     return (
         np.array(done_id, dtype=np.int64),
         np.array(done_t),

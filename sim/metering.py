@@ -105,6 +105,8 @@ class PortMetering:
         self.head = 0
 
     def _rows(self, idx: np.ndarray, t: np.ndarray) -> Batch:
+        if not len(idx):
+            return Batch.empty()
         c = self._cols
         return Batch(
             c["nat"][idx].astype(np.int64),
@@ -120,6 +122,9 @@ class PortMetering:
     def tick(self, day: int) -> Released:
         """The day's give-ups (crossing between ports or going home), then its intake,
         first come first served in whole parties."""
+        if self.head == self.n:  # nobody waiting: only the credit moves
+            self.credit = min(self.credit + self.intake, self.intake)
+            return Released(Batch.empty(), Batch.empty(), Batch.empty())
         rec = self.ctx.rec
         window = slice(self.head, self.n)
         waiting = self._waiting[window]

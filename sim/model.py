@@ -249,7 +249,7 @@ class Model:
         if walk_ins:
             arrived = Batch.concat([arrived, *(b for b, _ in walk_ins)])
         source = np.concatenate(source)
-        order = np.argsort(arrived.t, kind="stable")
+        order = arrived.t.argsort(kind="stable")
         entries, source = arrived.take(order), source[order]
         cells, size, at_port = entries.cell, entries.size, entries.port
         rec, ix = self.rec, self._ix
@@ -276,6 +276,9 @@ class Model:
         days = batch.t.astype(np.int64)
         if days.min() <= self._opened:
             raise RuntimeError("a walk-in after its day's entries were handed to the border")
+        if days[0] == days[-1] and (days == days[0]).all():  # usually all on one day
+            self.walk_ins[int(days[0])].append((batch, src))
+            return
         for d in np.unique(days).tolist():
             self.walk_ins[d].append((batch.take(days == d), src))
 

@@ -107,7 +107,18 @@ class Batch:
 
     def take(self, index: np.ndarray) -> Batch:
         """Rows selected by a boolean mask or an index array, in that order."""
-        return Batch._of(*(getattr(self, c)[index] for c in self.COLUMNS))
+        if isinstance(index, np.ndarray) and index.dtype == np.bool_:
+            index = index.nonzero()[0]  # once, not once per column
+        return Batch._of(
+            self.nat[index],
+            self.grp[index],
+            self.size[index],
+            self.transited[index],
+            self.sought[index],
+            self.port[index],
+            self.t_in[index],
+            self.t[index],
+        )
 
     @staticmethod
     def concat(batches: list[Batch]) -> Batch:
@@ -119,7 +130,12 @@ class Batch:
         return Batch._of(*(np.concatenate([getattr(b, c) for b in batches]) for c in Batch.COLUMNS))
 
     def in_time_order(self) -> Batch:
-        return self.take(np.argsort(self.t, kind="stable"))
+        """The rows sorted by `t` (stable); the batch itself when they already are (as the
+        border's completions usually are): the stable sort would keep every row in place."""
+        t = self.t
+        if len(t) < 2 or (t[1:] >= t[:-1]).all():
+            return self
+        return self.take(t.argsort(kind="stable"))
 
     def parties(self, state: int) -> list[Party]:
         """A Party object for each row, in `state`: for the few that wait somewhere."""

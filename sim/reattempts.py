@@ -48,13 +48,13 @@ class Reattempts:
             return
         g = self.g
         go = g.random(len(t)) < p
-        n = int(go.sum())
+        n = int(np.count_nonzero(go))
         if not n:
             return
         when = t[go] + g.standard_exponential(n) * delay
         due = np.maximum(when.astype(np.int64), day + 1)
         ok = due < self.days
-        sel = np.flatnonzero(go)[ok]
+        sel = go.nonzero()[0][ok]
         self._filed.add(
             due[ok], nat[sel], grp[sel], size[sel], np.full(len(sel), state), origin[sel]
         )

@@ -29,7 +29,8 @@ class Recorder:
         # day * stride + metric offset + cell * n_agr (+ agreement), to spare a call
         self.stride = self._stride_day
         self.flows: list[float] = [0.0] * (days * self._stride_day)
-        self.ledger: list[int] = [0] * (N_STATES * N_CELLS)
+        # persons in each state x cell (whole numbers: batches move by whole-array adds)
+        self.ledger = np.zeros(N_STATES * N_CELLS, dtype=np.int64)
         self.state_snap = np.zeros((days, N_STATES, N_CELLS))
         self.extra_names = [
             "custody_over_72h",
@@ -62,7 +63,7 @@ class Recorder:
         self.ledger[dst * N_CELLS + cell] += size
 
     def stock(self, state: int, cell: int) -> int:
-        return self.ledger[state * N_CELLS + cell]
+        return int(self.ledger[state * N_CELLS + cell])
 
     # -- whole batches (numpy), used by the daily tick ---------------------------------
     def add_cells(self, day: int, offset: int, values: np.ndarray, agr: int = 0) -> None:
@@ -80,18 +81,28 @@ class Recorder:
 
     def enter_cells(self, dst: int, values: np.ndarray) -> None:
         """New persons (a vector over cells) enter state `dst`."""
-        led, base = self.ledger, dst * N_CELLS
-        for c, v in enumerate(values.tolist()):
-            led[base + c] += int(v)
+        base = dst * N_CELLS
+        self.ledger[base : base + len(values)] += values.astype(np.int64)  # whole persons
 
     def move_cells(self, src: int | np.ndarray, dst: int | np.ndarray, cells, sizes) -> None:
         """Move persons of a batch of parties between states (scalar or per-party states)."""
+        if not isinstance(src, np.ndarray) and not isinstance(dst, np.ndarray):
+            self._move_cells_between(int(src), int(dst), cells, sizes)
+            return
         n = N_STATES * N_CELLS
         out = np.bincount(np.asarray(src) * N_CELLS + cells, weights=sizes, minlength=n)
         into = np.bincount(np.asarray(dst) * N_CELLS + cells, weights=sizes, minlength=n)
-        led = self.ledger
-        for i in np.flatnonzero(into - out).tolist():
-            led[i] += int(into[i] - out[i])
+        self.ledger += (into - out).astype(np.int64)  # whole persons
+
+    def _move_cells_between(self, src: int, dst: int, cells, sizes) -> None:
+        """`move_cells` from one state to one other: a count per cell, taken from `src`'s
+        row of the ledger and added to `dst`'s (the same whole numbers as the general case)."""
+        if src == dst or not len(cells):
+            return
+        persons = np.bincount(cells, weights=sizes, minlength=N_CELLS).astype(np.int64)
+        led, out, into = self.ledger, src * N_CELLS, dst * N_CELLS
+        led[out : out + N_CELLS] -= persons
+        led[into : into + N_CELLS] += persons
 
     # -- end of day -----------------------------------------------------------------------
     def snapshot(
@@ -102,7 +113,7 @@ class Recorder:
         agreement_indicators: np.ndarray | None = None,
     ) -> None:
         if 0 <= day < self.days:
-            self.state_snap[day] = np.asarray(self.ledger, dtype=float).reshape(N_STATES, N_CELLS)
+            self.state_snap[day] = self.ledger.reshape(N_STATES, N_CELLS)
             self.extra_snap[day] = extra
             if indicators is not None:
                 self.indicators[day] = indicators

@@ -97,10 +97,11 @@ class Travel:
         # extra departures (perceived risk below the reference) and re-attempts: their
         # journeys planned together (one call for the day's few)
         batches = []
-        if np.any(mult > 1.0):
+        if (mult > 1.0).any():
             extra = self.g_extra.poisson(lam * np.maximum(mult - 1.0, 0.0))
-            _, e_nat, e_grp, e_t0, e_size, e_port, _ = self._draw(extra, day, self.g_extra)
-            batches.append((e_nat, e_grp, e_size, e_port, e_t0, e_nat, True))
+            if extra.any():  # (no party: the draws would take no number from the stream)
+                _, e_nat, e_grp, e_t0, e_size, e_port, _ = self._draw(extra, day, self.g_extra)
+                batches.append((e_nat, e_grp, e_size, e_port, e_t0, e_nat, True))
         if again is not None:
             nat, grp, size, src, origin = again.T.astype(np.int64)
             t0 = day + self.g_retry.random(len(again))
@@ -115,7 +116,7 @@ class Travel:
                 part = slice(lo, lo + len(nat))
                 self._launch(day, nat, grp, size, port, out.take(part), fresh=fresh)
                 lo = part.stop
-        self._file()
+        self._file(day)
 
     def _undeterred(self, day: int):
         """The day's undeterred parties (cells, nationality, group, size, at a port, the
@@ -145,27 +146,34 @@ class Travel:
         return cells, nat, grp, t0, size, port, keep_u
 
     def _launch(self, day, nat, grp, size, port, out, fresh: bool) -> None:
-        """Count a batch of departures; it is filed with the day's others (`_file`)."""
-        rec, ix = self.rec, self._ix
-        cells = nat * 3 + grp
-        people = np.bincount(cells, weights=size, minlength=N_CELLS)
-        rec.add_cells(day, ix["departures"], people)
-        rec.add_cells(day, ix["first_departures" if fresh else "reattempts"], people)
-        if fresh:
-            rec.enter_cells(IN_TRANSIT, people)
-        sought = out.sought != 0
-        rec.add_cells(
-            day, ix["sought_protection"], np.bincount(cells[sought], size[sought], N_CELLS)
+        """A batch of departures on `day` (today), counted and filed with the day's others
+        (`_file`)."""
+        flag = np.full(len(nat), fresh)
+        self._launched.append(
+            (out.kind, out.time, nat, grp, size, out.transited, out.sought, port, flag)
         )
-        self._launched.append((out.kind, out.time, nat, grp, size, out.transited, out.sought, port))
 
-    def _file(self) -> None:
-        """File the day's departures (all batches at once) under the day their journeys end."""
+    def _file(self, day: int) -> None:
+        """Count the day's departures (all batches at once: the counts are whole persons, so
+        their sums do not depend on the order of adding) and file them under the day their
+        journeys end."""
         if not self._launched:
             return
         columns = (np.concatenate(c) for c in zip(*self._launched, strict=True))
-        kind, time, nat, grp, size, transited, sought, port = columns
+        kind, time, nat, grp, size, transited, sought, port, fresh = columns
         self._launched.clear()
+        rec, ix = self.rec, self._ix
+        cells = nat * 3 + grp
+        people = np.bincount(cells, weights=size, minlength=N_CELLS)
+        first = np.bincount(cells[fresh], weights=size[fresh], minlength=N_CELLS)
+        rec.add_cells(day, ix["departures"], people)
+        rec.add_cells(day, ix["first_departures"], first)
+        rec.add_cells(day, ix["reattempts"], people - first)
+        rec.enter_cells(IN_TRANSIT, first)
+        applied = sought != 0
+        rec.add_cells(
+            day, ix["sought_protection"], np.bincount(cells[applied], size[applied], N_CELLS)
+        )
         end_day = time.astype(np.int64)  # journeys take time: never before departure
         due = end_day < self.days
         a = due & (kind == ARRIVE)
