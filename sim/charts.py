@@ -9,21 +9,26 @@ scenario's policy dates, because the first question about any bump is "what chan
 from __future__ import annotations
 
 import datetime as dt
+import gc
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 # No pyplot and no matplotlib.use(): the charts are plain Figures drawn by Agg into files,
 # so writing them never touches a notebook's backend or pyplot's list of open figures.
+import matplotlib as mpl
 import matplotlib.dates as mdates
 import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import LineCollection, PolyCollection
 from matplotlib.container import BarContainer
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
+from matplotlib.text import Text
 
 from sim.chartstyle import (
     AGREEMENT_COLOR,
@@ -31,10 +36,11 @@ from sim.chartstyle import (
     POLICY_COLOR,
     THOUSANDS,
     Marker,
+    draw_rgba,
     footer,
     of_scenario,
+    png_bytes,
     policy_markers,
-    write_png,
 )
 from sim.domain import GROUPS, NATIONALITIES  # noqa: E402
 from sim.scenario.schema import Agreement  # noqa: E402
@@ -86,14 +92,37 @@ def write_run_charts(result: RunResult, folder: Path) -> list[Path]:
         "transfers_vs_cap.png": _transfers_chart,
         "dispositions_by_group.png": _dispositions_chart,
     }
-    written = []
     skipped = skipped_run_charts(result)
-    for name, draw in charts.items():
-        if f"charts/{name}" in skipped:
-            continue
-        write_png(draw(result), folder / name)
-        written.append(folder / name)
-    return written
+    todo = [
+        (folder / name, draw) for name, draw in charts.items() if f"charts/{name}" not in skipped
+    ]
+    # As during the run (`sim.model.Model.run`), the cyclic garbage collector is paused: set
+    # off by the charts' many small objects, it would traverse the run's long-lived ones
+    # (~200,000) over and over. Each chart's own garbage (a figure is a web of reference
+    # cycles) is collected once it is drawn: it is all in the young generation.
+    # A chart's PNG is encoded and written by a second thread while the next chart is made
+    # and drawn: zlib and numpy let go of the interpreter's lock, so on a machine with a
+    # second core the encoding costs no time (the charts are made in the calling thread:
+    # matplotlib holds the lock throughout).
+    gc_was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="migsim-png") as encoder:
+            writing = []
+            for path, draw in todo:
+                pixels = draw_rgba(draw(result))  # keeps its renderer's buffer alive
+                writing.append(encoder.submit(_write_png_bytes, path, pixels))
+                gc.collect(0)
+            for w in writing:
+                w.result()  # an error writing a file is raised here
+    finally:
+        if gc_was_enabled:
+            gc.enable()
+    return [path for path, _ in todo]
+
+
+def _write_png_bytes(path: Path, rgba: np.ndarray) -> None:
+    path.write_bytes(png_bytes(rgba, DPI))
 
 
 def skipped_run_charts(result: RunResult) -> dict[str, str]:
@@ -161,8 +190,9 @@ def _row_cost(
 
 def _timeline_figure(
     result: RunResult, title: str, lo: dt.date, hi: dt.date, nrows: int, panel_height: float
-) -> tuple[Figure, list[Axes], list[Marker]]:
-    """Figure with a policy-date strip on top of `nrows` panels sharing the x axis [lo, hi].
+) -> tuple[Figure, list[Axes], list[Marker], Text]:
+    """Figure with a policy-date strip on top of `nrows` panels sharing the x axis [lo, hi],
+    and its title (`_finish` lays the figure out once everything is on it).
 
     Labels live in their own strip so they never cover data, whatever the scenario.
     """
@@ -174,13 +204,12 @@ def _timeline_figure(
         figsize=(FIG_WIDTH, 1.0 + strip_height + nrows * panel_height),
         dpi=DPI,  # laid out and drawn once, at the resolution of the file (write_png)
         facecolor="white",
-        layout="constrained",
     )
     FigureCanvasAgg(fig)
     axes = fig.subplots(
         nrows + 1, 1, sharex=True, height_ratios=[strip_height] + [panel_height] * nrows
     )
-    fig.suptitle(title, fontsize=14, fontweight="bold")
+    heading = fig.suptitle(title, fontsize=14, fontweight="bold")
     strip, panels = axes[0], list(axes[1:])
     strip.set_ylim(max(n_rows, 1), -0.05)
     strip.axis("off")
@@ -203,14 +232,88 @@ def _timeline_figure(
         )
     for ax in panels:
         ax.set_xlim(pd.Timestamp(lo), pd.Timestamp(hi))
-    return fig, panels, markers
+        # no x label (the dates say it): its empty text is placed here, not worked out by
+        # matplotlib under the tick labels again at every layout pass and draw (it is
+        # drawn as nothing and takes no room either way)
+        ax.xaxis.set_label_coords(0.5, 0.0)
+    return fig, panels, markers, heading
+
+
+def _lay_out(fig: Figure, heading: Text, foot: Text) -> None:
+    """Place the title, the footer and the column of axes exactly where matplotlib's
+    constrained layout puts them (its pads and spacing, its two passes), without its general
+    machinery (a constraint solver over every figure, grid and axes).
+
+    Decorations (tick labels, titles, legends, the strip's labels) are measured around each
+    axes at its place in the grid, the axes are placed to leave them room, then measured and
+    placed once more, because some decorations move or change with the axes' size (a legend
+    beside the axes, the number of y ticks).
+    """
+    rc = mpl.rcParams
+    width, height = fig.get_size_inches()
+    w_pad = rc["figure.constrained_layout.w_pad"] / width
+    h_pad = rc["figure.constrained_layout.h_pad"] / height
+    axes = fig.axes
+    grid = axes[0].get_subplotspec().get_gridspec()
+    nrows, ratios = grid.nrows, grid.get_height_ratios() or [1.0] * grid.nrows
+    rows = [ax.get_subplotspec().rowspan.start for ax in axes]  # one row each, in order
+    between = max(rc["figure.constrained_layout.hspace"] / 2 / nrows, h_pad)
+    pads = [(h_pad if r == 0 else between, h_pad if r == nrows - 1 else between) for r in rows]
+    renderer = fig.canvas.get_renderer()
+    to_fig = fig.transFigure.inverted()
+
+    def height_of(text: Text) -> float:
+        return to_fig.transform_bbox(text.get_window_extent(renderer)).height
+
+    heading.set_position((heading.get_position()[0], 1 - h_pad))
+    foot.set_position((foot.get_position()[0], h_pad))
+    top, bottom = height_of(heading) + 2 * h_pad, height_of(foot) + 2 * h_pad
+
+    def margins(ax: Axes) -> tuple[float, float, float, float]:
+        """Room its decorations take left, right, above and below `ax` (figure units)."""
+        pos = ax.get_position(original=True)
+        box = to_fig.transform_bbox(ax.get_tightbbox(renderer, for_layout_only=True))
+        return (
+            max(pos.x0 - box.x0, 0.0),
+            max(box.x1 - pos.x1, 0.0),
+            max(box.y1 - pos.y1, 0.0),
+            max(pos.y0 - box.y0, 0.0),
+        )
+
+    for _ in range(2):
+        room = [margins(ax) for ax in axes]
+        # one column: the same left and right edges for all (room for the widest
+        # decorations), heights in the grid's ratios, between the title and the footer
+        left = w_pad + max(r[0] for r in room)
+        right = w_pad + max(r[1] for r in room)
+        above = [r[2] + p[0] for r, p in zip(room, pads, strict=True)]
+        below = [r[3] + p[1] for r, p in zip(room, pads, strict=True)]
+        unit = (1 - top - bottom - sum(above) - sum(below)) / sum(ratios[r] for r in rows)
+        y = 1 - top
+        for ax, r, a, b in zip(axes, rows, above, below, strict=True):
+            h = unit * ratios[r]
+            ax.set_position([left, y - a - h, 1 - left - right, h])
+            y -= a + h + b
+    heading.set_position((heading.get_position()[0], 1 - top + h_pad))
+    heading.set_verticalalignment("bottom")
 
 
 def _draw_markers(ax: Axes, markers: list[Marker]) -> None:
-    """The dashed policy lines through a panel (labels are in the strip above)."""
-    for m in markers:
-        color = AGREEMENT_COLOR if m.agreement else POLICY_COLOR
-        ax.axvline(pd.Timestamp(m.date), color=color, lw=1.1, ls="--", alpha=0.8, zorder=4)
+    """The dashed policy lines through a panel (labels are in the strip above): what
+    `ax.axvline` draws for each, as one collection (a line artist each costs more)."""
+    if not markers:
+        return
+    xs = ax.convert_xunits([pd.Timestamp(m.date) for m in markers])
+    lines = LineCollection(
+        [[(x, 0.0), (x, 1.0)] for x in xs],
+        transform=ax.get_xaxis_transform(),  # x: dates, y: the panel's height
+        colors=[AGREEMENT_COLOR if m.agreement else POLICY_COLOR for m in markers],
+        linewidths=1.1,
+        linestyles="--",
+        alpha=0.8,
+        zorder=4,
+    )
+    ax.add_collection(lines, autolim=False)
 
 
 # ----------------------------------------------------------------------------- helpers
@@ -245,6 +348,23 @@ def _pad_months(ax: Axes, lo: dt.date, hi: dt.date) -> None:
     ax.set_xlim(pd.Timestamp(lo) - pd.Timedelta(days=8), pd.Timestamp(hi) + pd.Timedelta(days=4))
 
 
+def _stacks(
+    ax: Axes, table: pd.DataFrame, widths: list[float]
+) -> tuple[np.ndarray, np.ndarray, list[tuple[str, np.ndarray, np.ndarray]]]:
+    """Where the stacked bars of `table`'s columns go: their left edges and widths (x
+    units of `ax`, which learns the table's dates), and each column's bottoms and heights."""
+    ax.xaxis.update_units(table.index)
+    left = np.asarray(ax.convert_xunits(table.index), dtype=float)
+    width = np.broadcast_to(np.asarray(widths, dtype=float), left.shape)
+    bottom = np.zeros(len(table))
+    columns = []
+    for col in table.columns:
+        height = table[col].to_numpy(dtype=float)
+        columns.append((col, bottom, height))
+        bottom = bottom + height
+    return left, width, columns
+
+
 def _stacked_bars(
     ax: Axes,
     table: pd.DataFrame,
@@ -258,15 +378,12 @@ def _stacked_bars(
     The bars are those `ax.bar(align="edge")` makes (Rectangles sticking to their bottom,
     one BarContainer per column for the legend), added in one go: `ax.bar` works the
     axes' data limits out again for every bar, half the cost of building a chart.
-    `colors` has a colour for every column.
+    `colors` has a colour for every column. (The charts written to files draw the same
+    bars at less cost: `_bar_collection`.)
     """
-    ax.xaxis.update_units(table.index)
-    left = np.asarray(ax.convert_xunits(table.index), dtype=float)
-    width = np.broadcast_to(np.asarray(widths, dtype=float), left.shape)
-    bottom = np.zeros(len(table))
+    left, width, columns = _stacks(ax, table, widths)
     corners = []
-    for col in table.columns:
-        height = table[col].to_numpy(dtype=float)
+    for col, bottom, height in columns:
         bars = []
         for x, w, b, h in zip(left, width, bottom, height, strict=True):
             bar = Rectangle(
@@ -287,15 +404,57 @@ def _stacked_bars(
             np.column_stack([left, bottom]),
             np.column_stack([left + width, bottom + height]),
         ]
-        bottom = bottom + height
     if corners:
         ax.update_datalim(np.concatenate(corners))
         ax.autoscale(enable=None)  # as ax.bar: limits worked out from the data when drawn
 
 
+def _bar_collection(
+    ax: Axes,
+    table: pd.DataFrame,
+    widths: list[float],
+    colors: dict[str, str],
+    labels: dict[str, str],
+) -> None:
+    """The bars of `_stacked_bars`, drawn the same (to the pixel) as one collection of
+    rectangles instead of an artist each: a chart of ~20 months and 6 outcomes has ~120
+    bars a panel, and each artist costs as much to make, lay out and draw as its whole
+    collection. For the legend, each column's BarContainer holds one bar of its look that
+    is not drawn. Only for charts nobody edits: a notebook's bars are `ax.patches`."""
+    left, width, columns = _stacks(ax, table, widths)
+    boxes, faces, bottoms = [], [], []
+    for col, bottom, height in columns:
+        top, right = bottom + height, left + width
+        boxes.append(np.stack([[left, bottom], [right, bottom], [right, top], [left, top]]))
+        faces += [colors[col]] * len(left)
+        bottoms.append(bottom)
+        look = Rectangle((0, 0), 1, 1, facecolor=colors[col], edgecolor="white", linewidth=0.4)
+        label = labels.get(col, col)
+        ax.add_container(BarContainer([look], datavalues=height, label=label))
+    if not boxes:
+        return
+    # each column's (corner, xy, bar) -> (bar, corner, xy), the columns one after the other
+    # (the order the patches would be drawn in)
+    verts = np.concatenate([b.transpose(2, 0, 1) for b in boxes])
+    bars = PolyCollection(
+        verts,
+        closed=True,
+        facecolors=faces,
+        edgecolors="white",
+        linewidths=0.4,
+        joinstyle="miter",  # a Rectangle's, where a collection's default is round
+        capstyle="butt",
+        zorder=2,
+    )
+    bars.sticky_edges.y.extend(np.concatenate(bottoms))  # each bar sticks to its bottom
+    ax.add_collection(bars, autolim=False)
+    ax.update_datalim(np.concatenate([verts[:, 0], verts[:, 2]]))
+    ax.autoscale(enable=None)  # as ax.bar: limits worked out from the data when drawn
+
+
 def _monthly_bars(ax: Axes, table: pd.DataFrame, colors: dict, labels: dict) -> None:
     """Stacked monthly bars, each spanning most of its own month on the date axis."""
-    _stacked_bars(ax, table, [0.85 * d for d in table.index.days_in_month], colors, labels)
+    _bar_collection(ax, table, [0.85 * d for d in table.index.days_in_month], colors, labels)
 
 
 class _MonthTicks(mdates.MonthLocator):
@@ -345,9 +504,19 @@ def _style(ax: Axes, ylabel: str, legend_title: str | None = None) -> None:
         ax.legend(title=legend_title, loc="upper left", bbox_to_anchor=(1.01, 1), frameon=False)
 
 
-def _footer(fig: Figure, result: RunResult, *notes: str) -> None:
-    """Scenario, scale, replication and seed (plus chart notes): `sim.chartstyle.footer`."""
-    footer(fig, of_scenario(result.scenario, replication=result.replication), *notes)
+def _panel_title(ax: Axes, text: str) -> None:
+    """Title at the top left of a panel. Its height is given, on the frame's top edge (the
+    panels have no tick labels or offset text up there to clear), so that matplotlib does
+    not work it out again from the y axis' whole extent at every layout pass and draw."""
+    ax.set_title(text, loc="left", fontsize=11, y=1.0)
+
+
+def _finish(fig: Figure, heading: Text, result: RunResult, *notes: str) -> Figure:
+    """The footer (scenario, scale, replication and seed, plus chart notes:
+    `sim.chartstyle.footer`), then the layout: the figure is ready to draw."""
+    foot = footer(fig, of_scenario(result.scenario, replication=result.replication), *notes)
+    _lay_out(fig, heading, foot)
+    return fig
 
 
 def _partial_note(start: dt.date, end: dt.date) -> str:
@@ -369,7 +538,7 @@ def _message(ax: Axes, text: str) -> None:
 def _encounters_chart(result: RunResult) -> Figure:
     s = result.scenario
     lo, hi = _month_span(s.start, s.end)
-    fig, (ax,), markers = _timeline_figure(
+    fig, (ax,), markers, heading = _timeline_figure(
         result, "Southwest-border encounters by nationality, per month", lo, hi, 1, 5.0
     )
     _pad_months(ax, lo, hi)
@@ -382,18 +551,18 @@ def _encounters_chart(result: RunResult) -> Figure:
         _message(ax, "no encounters recorded")
     _draw_markers(ax, markers)
     _style(ax, "Encounters (persons per month)", "Nationality")
-    _footer(
+    return _finish(
         fig,
+        heading,
         result,
         "Encounters = Border Patrol apprehensions + port-of-entry encounters. "
         + _partial_note(s.start, s.end),
     )
-    return fig
 
 
 def _custody_chart(result: RunResult) -> Figure:
     s = result.scenario
-    fig, (ax,), markers = _timeline_figure(
+    fig, (ax,), markers, heading = _timeline_figure(
         result, "People in CBP custody at the border, end of each day", s.start, s.end, 1, 5.0
     )
     custody = result.series("in_custody")
@@ -414,8 +583,9 @@ def _custody_chart(result: RunResult) -> Figure:
     ax.set_ylim(min([0.0, *over72.values]), top * 1.1)
     _draw_markers(ax, markers)
     _style(ax, "Persons in custody")
-    _footer(fig, result, "72 hours: the TEDS standard for the longest stay in CBP custody.")
-    return fig
+    return _finish(
+        fig, heading, result, "72 hours: the TEDS standard for the longest stay in CBP custody."
+    )
 
 
 def _transfers_chart(result: RunResult) -> Figure:
@@ -427,7 +597,7 @@ def _transfers_chart(result: RunResult) -> Figure:
         raise ValueError(f"{s.name}: no agreement in force, so no transfers chart")
     lo = min(w[1] for w in windows) - dt.timedelta(days=3)
     hi = max(w[2] for w in windows) + dt.timedelta(days=3)
-    fig, axes, markers = _timeline_figure(result, title, lo, hi, len(windows), 3.6)
+    fig, axes, markers, heading = _timeline_figure(result, title, lo, hi, len(windows), 3.6)
     transferred = result.daily[result.daily["metric"] == "transferred"]
     caps = result.daily[result.daily["metric"] == "transfer_cap"]
     for ax, (agr, start, end) in zip(axes, windows, strict=True):
@@ -441,14 +611,14 @@ def _transfers_chart(result: RunResult) -> Figure:
     ticks = pd.date_range(first, hi, freq="14D")
     axes[-1].xaxis.set_major_locator(mticker.FixedLocator(mdates.date2num(ticks)))
     axes[-1].xaxis.set_major_formatter(mdates.DateFormatter("%d %b\n%Y"))
-    _footer(
+    return _finish(
         fig,
+        heading,
         result,
         "Weeks are counted from each agreement's start date, as its cap is; "
         "a narrower bar is a partial week. The cap line is the cap in force each day "
         "(under a cap rule, what it allowed).",
     )
-    return fig
 
 
 def _transfer_panel(ax: Axes, agr: Agreement, daily: pd.DataFrame, cap: pd.Series) -> None:
@@ -467,7 +637,7 @@ def _transfer_panel(ax: Axes, agr: Agreement, daily: pd.DataFrame, cap: pd.Serie
     ]
     weekly.index = pd.DatetimeIndex(starts)
     if weekly.shape[1]:
-        _stacked_bars(ax, weekly, widths, GROUP_COLOR, GROUP_LABEL)
+        _bar_collection(ax, weekly, widths, GROUP_COLOR, GROUP_LABEL)
     else:
         ax.text(0.5, 0.5, "no transfers", transform=ax.transAxes, ha="center", color="#555555")
     cap = cap.copy()
@@ -488,17 +658,15 @@ def _transfer_panel(ax: Axes, agr: Agreement, daily: pd.DataFrame, cap: pd.Serie
     top = max([1.0, *cap.to_numpy(), *weekly.sum(axis=1)])
     ax.set_ylim(0, top * 1.25)
     countries = ", ".join(NAT_LABEL[n] for n in agr.eligible_nationalities)
-    ax.set_title(
-        f"{agr.name}: {countries} nationals transferred to {NAT_LABEL[agr.receiving_country]}",
-        loc="left",
-        fontsize=11,
+    _panel_title(
+        ax, f"{agr.name}: {countries} nationals transferred to {NAT_LABEL[agr.receiving_country]}"
     )
 
 
 def _dispositions_chart(result: RunResult) -> Figure:
     s = result.scenario
     lo, hi = _month_span(s.start, s.end)
-    fig, axes, markers = _timeline_figure(
+    fig, axes, markers, heading = _timeline_figure(
         result, "Outcomes of border processing by group, per month", lo, hi, len(GROUPS), 3.2
     )
     _pad_months(axes[0], lo, hi)
@@ -516,8 +684,7 @@ def _dispositions_chart(result: RunResult) -> Figure:
             _monthly_bars(ax, table, colors, totals)
         else:
             _message(ax, "no outcomes recorded")
-        ax.set_title(GROUP_LABEL[group], loc="left", fontsize=11)
+        _panel_title(ax, GROUP_LABEL[group])
         _draw_markers(ax, markers)
         _style(ax, "Persons per month", "Outcome (total persons)")
-    _footer(fig, result, _partial_note(s.start, s.end))
-    return fig
+    return _finish(fig, heading, result, _partial_note(s.start, s.end))

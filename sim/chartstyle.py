@@ -17,23 +17,34 @@ import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import matplotlib as mpl
-import matplotlib.dates as mdates
-import matplotlib.ticker as mticker
 import numpy as np
 import pandas as pd
-from matplotlib.axes import Axes
-from matplotlib.figure import Figure
 
 from sim.scenario.schema import Scenario
+
+# matplotlib is imported by the functions that draw, not here: commands that only need the
+# provenance, markers or colours (batch, sweep or sensitivity without charts, explore) do
+# not pay for it
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+    from matplotlib.text import Text
 
 DPI = 150
 #: Okabe-Ito: distinguishable for colour-blind readers
 COLORS = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442", "#000000")
 POLICY_COLOR, AGREEMENT_COLOR = "#444444", "#7B2D8E"
 FOOTER_COLOR = "#555555"
-THOUSANDS = mticker.FuncFormatter(lambda v, _pos: f"{v:,.0f}")
+
+
+def THOUSANDS(value: float, _pos: object = None) -> str:  # a constant of the style
+    """Tick formatter of counts, with thousands separators ("12,345"); matplotlib wraps a
+    function set as a formatter in a `FuncFormatter`."""
+    return f"{value:,.0f}"
+
+
 GROUP_SHORT = {"single_adult": "single adults", "family": "families"}
 
 
@@ -71,11 +82,11 @@ def of_scenario(s: Scenario, reps: int | None = None, replication: int | None = 
     return Provenance(s.name, s.scale, reps, s.seed, replication)
 
 
-def footer(fig: Figure, prov: Provenance | None, *notes: str) -> None:
-    """Provenance and chart notes in small grey text under the figure."""
+def footer(fig: Figure, prov: Provenance | None, *notes: str) -> Text:
+    """Provenance and chart notes in small grey text under the figure; returns the text."""
     lines = [prov.line()] if prov is not None else []
     lines += [textwrap.fill(n, 190) for n in notes if n]
-    fig.supxlabel("\n".join(lines), x=0.01, ha="left", fontsize=8, color=FOOTER_COLOR)
+    return fig.supxlabel("\n".join(lines), x=0.01, ha="left", fontsize=8, color=FOOTER_COLOR)
 
 
 def omitted(shown: Sequence[str], total: int, what: str = "points") -> str:
@@ -101,6 +112,12 @@ def write_png(fig: Figure, path: Path) -> None:
     pass does, and Pillow, which encodes its PNGs, tries every PNG filter on every row
     (`png_bytes` takes the one that suits charts).
     """
+    Path(path).write_bytes(png_bytes(draw_rgba(fig), DPI))
+
+
+def draw_rgba(fig: Figure) -> np.ndarray:
+    """Draw `fig` once with Agg at DPI on a white background; its pixels (rows x columns x
+    RGBA bytes, a view of the canvas' buffer: valid while the figure is not drawn again)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     if fig.dpi != DPI:
@@ -108,7 +125,7 @@ def write_png(fig: Figure, path: Path) -> None:
     fig.set_facecolor("white")
     canvas = fig.canvas if isinstance(fig.canvas, FigureCanvasAgg) else FigureCanvasAgg(fig)
     canvas.draw()
-    Path(path).write_bytes(png_bytes(np.asarray(canvas.buffer_rgba()), DPI))
+    return np.asarray(canvas.buffer_rgba())
 
 
 def png_bytes(rgba: np.ndarray, dpi: float) -> bytes:
@@ -125,6 +142,8 @@ def png_bytes(rgba: np.ndarray, dpi: float) -> bytes:
     rows[:, 0] = 2  # filter Up (above the first row: zeros)
     rows[0, 1:] = flat[0]
     np.subtract(flat[1:], flat[:-1], out=rows[1:, 1:])  # bytes: modulo 256, as PNG wants
+    import matplotlib as mpl
+
     per_metre = round(dpi / 0.0254)
     software = f"Matplotlib version{mpl.__version__}, https://matplotlib.org/"
     return b"".join(
@@ -133,7 +152,7 @@ def png_bytes(rgba: np.ndarray, dpi: float) -> bytes:
             _png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 6, 0, 0, 0)),
             _png_chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),
             _png_chunk(b"tEXt", b"Software\0" + software.encode("latin-1")),
-            _png_chunk(b"IDAT", zlib.compress(rows.tobytes(), PNG_LEVEL)),
+            _png_chunk(b"IDAT", zlib.compress(rows, PNG_LEVEL)),  # the array's own bytes
             _png_chunk(b"IEND", b""),
         ]
     )
@@ -212,6 +231,8 @@ def mark_dates(axes: Sequence[Axes], markers: Sequence[Marker]) -> str:
     labels on the plot: they fit however close two dates are."""
     if not markers:
         return ""
+    import matplotlib.dates as mdates
+
     top = axes[0]
     lo, hi = top.get_xlim()
     last_x: float | None = None

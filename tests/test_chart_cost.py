@@ -6,10 +6,12 @@ encoder) give what the slower general tools give."""
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import io
 import json
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import matplotlib.dates as mdates
@@ -20,6 +22,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
+from sim import charts
 from sim.charts import (
     FIG_WIDTH,
     _custody_chart,
@@ -83,13 +86,38 @@ def test_run_without_charts_does_not_import_matplotlib(tmp_path: Path) -> None:
     assert not (tmp_path / "run" / "charts").exists()
 
 
+def test_batch_and_sweep_without_charts_do_not_import_matplotlib(tmp_path: Path) -> None:
+    """The batch folder's tables, manifests and chart-free outputs need the provenance and
+    policy markers of `sim.chartstyle`, not matplotlib (they used to import it anyway)."""
+    small = ["--set", "scale=0.01", "--jobs", "1", "--no-charts", "--quiet"]
+    loaded = _imported(
+        "batch", "scenarios/baseline.toml", "--reps", "2", *small, "--out", str(tmp_path / "b")
+    )
+    assert "matplotlib" not in loaded and "PIL" not in loaded
+    assert (tmp_path / "b" / "summary.parquet").is_file()
+    assert not (tmp_path / "b" / "charts").exists()
+    sweep = tmp_path / "tiny.toml"
+    sweep.write_text(
+        f'name = "tiny"\nbase = "{ROOT / "scenarios" / "baseline.toml"}"\nreps = 1\n'
+        '[design]\nkind = "grid"\n[[levers]]\nname = "effect"\npath = "deterrence.effect"\n'
+        "min = 0.0\nmax = 1.0\nsteps = 2\n"
+    )
+    loaded = _imported("sweep", str(sweep), *small, "--out", str(tmp_path / "s"))
+    assert "matplotlib" not in loaded and "PIL" not in loaded
+    assert (tmp_path / "s" / "summary.parquet").is_file()
+
+
 @pytest.fixture(scope="module")
 def aca() -> RunResult:
     return shared_run(scenario("aca_guatemala", "scale=0.02"))
 
 
 def test_the_four_files_at_their_size_in_pixels(aca: RunResult, tmp_path: Path) -> None:
+    threads = threading.active_count()
     paths = write_run_charts(aca, tmp_path)
+    # the collector paused for the charts is running again, and the thread that encodes
+    # the PNGs is gone (a process with threads running could not fork its workers)
+    assert gc.isenabled() and threading.active_count() == threads
     assert [p.name for p in paths] == list(DRAWN)
     for p in paths:
         fig = DRAWN[p.name](aca)
@@ -109,6 +137,80 @@ def test_drawn_once_into_the_pixels_savefig_writes(aca: RunResult, tmp_path: Pat
         ours = np.asarray(Image.open(tmp_path / name))
         theirs = np.asarray(Image.open(buf))
         assert ours.shape == theirs.shape and np.array_equal(ours, theirs), name
+
+
+def _policy_lines_by_axvline(ax, markers) -> None:
+    """The dashed policy lines as `ax.axvline` draws them, one line each (what
+    sim.charts._draw_markers draws at once)."""
+    for m in markers:
+        color = charts.AGREEMENT_COLOR if m.agreement else charts.POLICY_COLOR
+        ax.axvline(pd.Timestamp(m.date), color=color, lw=1.1, ls="--", alpha=0.8, zorder=4)
+
+
+def _pixels(fig: Figure) -> np.ndarray:
+    canvas = FigureCanvasAgg(fig)
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba()).copy()
+
+
+@pytest.mark.parametrize("scale", ["0.02", "1"])
+def test_the_pixels_of_the_straightforward_charts(
+    scale: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Every chart is, to the pixel, what the straightforward way draws: matplotlib's
+    constrained layout (instead of `_lay_out`'s), a Rectangle artist per bar (instead of
+    one collection per panel) and an `axvline` per policy date; at full scale and at a
+    small one, where the numbers on the axes and in the legends are not as wide."""
+    result = (
+        shared_run(scenario("all_three_agreements", "scale=0.02"))
+        if scale != "1"
+        else shared_run(scenario("historical", "end=2019-03-01"))  # full scale, 5 months
+    )
+    skipped = charts.skipped_run_charts(result)  # no agreement in force before Nov 2019
+    drawn = {name: draw for name, draw in DRAWN.items() if f"charts/{name}" not in skipped}
+    assert len(drawn) == (4 if scale != "1" else 3)
+    fast = {name: _pixels(draw(result)) for name, draw in drawn.items()}
+    monkeypatch.setattr(
+        charts, "_lay_out", lambda fig, heading, foot: fig.set_layout_engine("constrained")
+    )
+    monkeypatch.setattr(charts, "_bar_collection", charts._stacked_bars)
+    monkeypatch.setattr(charts, "_draw_markers", _policy_lines_by_axvline)
+    monkeypatch.setattr(
+        charts, "_panel_title", lambda ax, text: ax.set_title(text, loc="left", fontsize=11)
+    )
+    for name, draw in drawn.items():
+        fig = draw(result)
+        assert fig.get_layout_engine() is not None  # the straightforward way indeed
+        slow = _pixels(fig)
+        assert slow.shape == fast[name].shape, name
+        assert np.array_equal(slow, fast[name]), (
+            f"{name}: {(slow != fast[name]).any(axis=-1).sum()} pixels differ"
+        )
+
+
+def test_bar_collection_is_the_stacked_bars(rng: np.random.Generator) -> None:
+    """One collection of bars, and a legend, with the pixels, data limits and legend
+    entries of the Rectangles `_stacked_bars` adds (zero heights and all)."""
+    index = pd.date_range("2019-01-01", periods=9, freq="MS")
+    table = pd.DataFrame(rng.integers(0, 900, size=(9, 3)) * 1.5, index=index, columns=list("abc"))
+    table.loc[index[2], "b"] = 0.0
+    table.loc[index[8], "c"] = 0.0  # a zero bar on top: its bottom is the top of the data
+    widths = [0.85 * d for d in index.days_in_month]
+    colors = {"a": "#E69F00", "b": "#56B4E9", "c": "#009E73"}
+    labels = {"a": "Alpha", "b": "Beta"}
+    made = []
+    for draw in (charts._stacked_bars, charts._bar_collection):
+        fig = Figure(dpi=DPI)
+        ax = fig.add_subplot()
+        draw(ax, table, widths, colors, labels)
+        ax.legend()
+        made.append((_pixels(fig), ax))
+    (pixels1, ax1), (pixels2, ax2) = made
+    assert len(ax1.patches) == 27 and not ax2.patches and len(ax2.collections) == 1
+    assert ax2.get_ylim() == ax1.get_ylim() and ax2.get_xlim() == ax1.get_xlim()
+    assert np.array_equal(ax2.dataLim.get_points(), ax1.dataLim.get_points())
+    assert ax2.get_legend_handles_labels()[1] == ["Alpha", "Beta", "c"]
+    assert np.array_equal(pixels2, pixels1)
 
 
 def test_write_png_draws_any_figure_at_the_chart_resolution(tmp_path: Path) -> None:

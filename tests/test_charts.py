@@ -91,24 +91,34 @@ def test_run_folder_manifest_records_skipped_charts(tmp_path: Path) -> None:
 def test_monthly_bars_do_not_touch_the_frame() -> None:
     """dispositions_by_group.png and the encounters chart: every bar lies inside the x
     range with room to spare on both sides (they used to touch the frame)."""
-    from matplotlib.patches import Rectangle
+    from matplotlib.collections import PolyCollection
 
     from sim.charts import _dispositions_chart, _encounters_chart
 
     result = _run("aca_guatemala.toml", scale=0.02)
+    panels = 0
     for draw in (_dispositions_chart, _encounters_chart):
         fig = draw(result)
         try:
             for ax in fig.axes:
-                bars = [p for p in ax.patches if isinstance(p, Rectangle) and p.get_height()]
-                if not bars:
+                # the bars of a panel are one collection of rectangles (sim.charts._bar_collection)
+                boxes = [
+                    path.vertices
+                    for c in ax.collections
+                    if isinstance(c, PolyCollection)
+                    for path in c.get_paths()
+                    if np.ptp(path.vertices[:, 1])  # a bar of some height
+                ]
+                if not boxes:
                     continue
+                panels += 1
                 lo, hi = ax.get_xlim()
-                left = min(b.get_x() for b in bars)
-                right = max(b.get_x() + b.get_width() for b in bars)
+                left = min(b[:, 0].min() for b in boxes)
+                right = max(b[:, 0].max() for b in boxes)
                 assert left - lo >= 2 and hi - right >= 2, (draw.__name__, lo, left, right, hi)
         finally:
             plt.close(fig)
+    assert panels == 4  # the three groups' panels and the encounters panel were checked
 
 
 def test_policy_markers_merge_agreements_starting_together() -> None:

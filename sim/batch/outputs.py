@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from sim import chartstyle as cs
-from sim.batch import charts
 from sim.batch.design import Point
 from sim.batch.names import distinct, names, same_as, value_text
 from sim.batch.series import is_stock
@@ -17,6 +17,9 @@ from sim.batch.stats import bands, paired_differences, weekly, weekly_transfers
 from sim.batch.store import BatchFolder, write_csv, write_parquet
 from sim.intervals import interval_label
 from sim.rounding import round_by_indicator
+
+if TYPE_CHECKING:  # drawing needs matplotlib: imported by write_charts, when it draws
+    from sim.batch import charts
 
 CHART_METRICS = ("encounters", "in_custody", "transferred")
 DIFF_COLUMNS = ["diff_mean", "diff_q05", "diff_q95"]
@@ -101,6 +104,8 @@ SURFACE_OUTCOMES = (
 
 def chart_context(points: Sequence[Point], reps: int) -> charts.Context:
     """Names, distinct points, footer and policy dates shared by a batch's charts."""
+    from sim.batch import charts
+
     records = [{"point": p.label, "hash": p.hash, "levers": p.levers} for p in points]
     scales = {p.scenario.scale for p in points}
     seeds = {p.scenario.seed for p in points}
@@ -202,6 +207,8 @@ def write_charts(
 ) -> tuple[list[str], dict[str, str]]:
     """Weekly bands, weekly transfers against caps, paired differences and (sweeps) the
     outcome surface; returns the files written and the charts skipped, with why."""
+    from sim.batch import charts
+
     rows = design[design["key"].isin(list(series))]
     if rows.empty:
         return [], {"charts/*.png": "no finished run"}

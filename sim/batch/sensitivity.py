@@ -15,7 +15,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
 
 from sim import chartstyle as cs
 from sim.batch.errors import BatchUsageError
@@ -102,6 +101,8 @@ def analyse(method: str, sweep: Sweep, unit: np.ndarray, y: pd.DataFrame) -> pd.
 def chart(table: pd.DataFrame, method: str, path: Path, prov: cs.Provenance | None = None) -> None:
     """One panel per outcome, levers ranked: Morris mu* (bar, with its 95% interval) and
     sigma (diamond), or Sobol S1 and ST with their intervals."""
+    from matplotlib.figure import Figure  # only when drawing (`--no-charts` never needs it)
+
     outcomes = list(dict.fromkeys(table["outcome"]))
     levers = table["lever"].nunique()
     ncols = min(2, len(outcomes))
