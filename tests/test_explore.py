@@ -209,7 +209,7 @@ def test_saved_scenario_extends_the_start_with_only_the_changes(
     assert Path(raw["extends"]) == HISTORICAL.resolve()
     assert set(raw) == {"extends", "name", "description", "agreements", "deterrence", "mpp"}
     assert raw["deterrence"] == {"effect": 0.5}  # tables merge: only the lever
-    assert len(raw["mpp"]["enrolment"]) == 4  # lists replace: the whole list
+    assert len(raw["mpp"]["enrolment"]) == 5  # lists replace: the whole list (five MPP steps)
     assert raw["agreements"][0]["phase_in"][0]["weekly_cap"] == 100
     assert "scale" not in raw  # a run setting of the page
     assert main(["check", str(tmp_path / "saved.toml")]) == 0
