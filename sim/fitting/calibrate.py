@@ -16,14 +16,14 @@ structure fitted inside each trial, a posterior by ABC-SMC started from the sear
    noise.
 5. Posterior (`sim.fitting.sampling`): with `posterior_evals` > 0, ABC-SMC at a fixed
    tolerance started from the search: the uniform prior restricted to the strengths whose
-   loss is within `_threshold` of the point's mean loss (the chi-square(0.9, k) likelihood-ratio
-   threshold tempered by T, or the one-sided 90% band of the difference of two noisy
+   loss is within `_threshold` of the point's mean loss (the chi-square(0.9, k)
+   likelihood-ratio threshold tempered by T, or the one-sided 90% band of the difference of two noisy
    evaluations, whichever is wider). T is the dispersion (best loss per term: the model does
    not fit within the stated sigmas) times the AR(1) variance inflation of the
-   autocorrelated monthly errors; the loss's Monte Carlo sd is measured at the point. Generations of `GENERATION` evaluations move the
-   population with a normal kernel; the draws are evaluated like trials and stored in the
-   same study (a resume re-uses them), and resampled to `DRAWS` equally weighted draws,
-   each with its own fitted demand; the effective sample size is reported. With
+   autocorrelated monthly errors; the loss's Monte Carlo sd is measured at the point.
+   Generations of `GENERATION` evaluations move the population with a normal kernel; the
+   draws are evaluated like trials and stored in the same study (a resume re-uses them),
+   and resampled to `DRAWS` equally weighted draws, each with its own fitted demand; the effective sample size is reported. With
    `posterior_evals` = 0, or an ESS below 10, the draws are the evaluated trials inside the
    tolerance (a coarser approximation, bounded by where the search looked). A parameter
    whose 90% interval covers more than half of its prior range (on the prior's own scale)
@@ -66,7 +66,7 @@ STAGE = "stage"  # user attribute marking the posterior-sampling evaluations in 
 DRAWS = 50  # equally weighted posterior draws written beside the fragment
 MIN_ESS = 10
 NOISE_Z = 1.645  # one-sided 90%
-NOISE_SEEDS = 4  # re-evaluations of the best point that measure the loss's Monte Carlo noise
+NOISE_SEEDS = 4  # more seeds for each candidate point: its mean loss and the loss's noise
 RESELECT = 5  # best search trials re-evaluated at NOISE_SEEDS more seeds to choose the point
 POINT_KEY = "point"  # study attribute: the chosen trial, its mean loss and the losses' sd
 REEVALUATED = "reevaluated"  # study attribute: trial number -> losses at the other seeds
