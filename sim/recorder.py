@@ -126,12 +126,22 @@ class Recorder:
         arr = np.asarray(self.flows, dtype=float)
         return arr.reshape(self.days, N_FLOWS, len(NATIONALITIES), len(GROUPS), self.n_agr)
 
-    def to_frame(self, dates: pd.DatetimeIndex, first_day: int, scale: float) -> pd.DataFrame:
-        """The tidy table: date, metric, nationality, group, agreement, value."""
+    def to_frame(
+        self,
+        dates: pd.DatetimeIndex,
+        first_day: int,
+        scale: float,
+        flows: np.ndarray | None = None,
+    ) -> pd.DataFrame:
+        """The tidy table: date, metric, nationality, group, agreement, value.
+
+        `flows`: `flow_array()` if the caller has already made it (it is not made again).
+        """
         sl = slice(first_day, self.days)
         d = dates[sl]
+        flows = self.flow_array() if flows is None else flows
         parts = [
-            _tidy(d, self.flow_array()[sl] / scale, list(FLOWS), agreements=self.agreements),
+            _tidy(d, flows[sl] / scale, list(FLOWS), agreements=self.agreements),
             _tidy(
                 d,
                 self.state_snap[sl].reshape(-1, N_STATES, len(NATIONALITIES), len(GROUPS), 1)
