@@ -6,6 +6,9 @@ The hot path adds numbers to a plain Python list at a computed index; the tidy
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -182,10 +185,20 @@ class Recorder:
                     cells=False,
                 )
             )
-        frame = pd.concat(parts, ignore_index=True)
-        for col in ("metric", "nationality", "group", "agreement"):
-            frame[col] = frame[col].astype("category")
-        return frame
+        return _frame(parts)
+
+
+#: the string columns, kept as categoricals
+LABELS = ("metric", "nationality", "group", "agreement")
+
+
+@dataclass
+class _Rows:
+    """Long rows of one kind of series: each string column as codes into its own names."""
+
+    date: np.ndarray
+    labels: dict[str, tuple[Sequence[str], np.ndarray]]
+    value: np.ndarray
 
 
 def _tidy(
@@ -196,7 +209,7 @@ def _tidy(
     keep_nan_free_only: bool = False,
     cells: bool = True,
     keep_defined: bool = False,
-) -> pd.DataFrame:
+) -> _Rows:
     """[day, metric, nat, group, agr] -> long rows, dropping series that are zero throughout.
 
     The per-agreement "" column is dropped for per-agreement stocks when all zero, like any
@@ -214,16 +227,41 @@ def _tidy(
         keep = (flat != 0).any(axis=0)
     cols = np.flatnonzero(keep)
     m_i, n_i, g_i, a_i = np.unravel_index(cols, arr.shape[1:])
-    k = len(cols)
-    return pd.DataFrame(
-        {
-            "date": np.repeat(dates.values, k),
-            "metric": np.tile(np.asarray(metrics, dtype=object)[m_i], days),
-            "nationality": np.tile(
-                np.asarray(NATIONALITIES if cells else [""], dtype=object)[n_i], days
-            ),
-            "group": np.tile(np.asarray(GROUPS if cells else [""], dtype=object)[g_i], days),
-            "agreement": np.tile(np.asarray(agreements, dtype=object)[a_i], days),
-            "value": flat[:, cols].reshape(-1),
-        }
+    names = (metrics, NATIONALITIES if cells else [""], GROUPS if cells else [""], agreements)
+    return _Rows(
+        date=np.repeat(dates.values, len(cols)),
+        labels={
+            col: (n, np.tile(i, days))
+            for col, n, i in zip(LABELS, names, (m_i, n_i, g_i, a_i), strict=True)
+        },
+        value=flat[:, cols].reshape(-1),
     )
+
+
+def _frame(parts: list[_Rows]) -> pd.DataFrame:
+    """The parts' rows one after the other, as one frame."""
+    columns: dict[str, object] = {"date": np.concatenate([p.date for p in parts])}
+    for col in LABELS:
+        columns[col] = _categorical([p.labels[col] for p in parts])
+    columns["value"] = np.concatenate([p.value for p in parts])
+    return pd.DataFrame(columns)
+
+
+def _categorical(pieces: list[tuple[Sequence[str], np.ndarray]]) -> pd.Categorical:
+    """One string column, made from codes, as `astype("category")` makes it from strings:
+    the categories are the values present, sorted (building the strings first and
+    converting them cost a fifth of a second at scale 0.1)."""
+    vocab: dict[str, int] = {}
+    codes = np.concatenate(
+        [
+            np.array([vocab.setdefault(n, len(vocab)) for n in names], dtype=np.intp)[idx]
+            for names, idx in pieces
+        ]
+    )
+    words = np.array(list(vocab), dtype=object)
+    present = np.flatnonzero(np.bincount(codes, minlength=len(vocab)))
+    order = present[np.argsort(words[present])]
+    recode = np.full(len(vocab), -1, dtype=np.intp)
+    recode[order] = np.arange(len(order))
+    # an Index of the sorted strings infers the same dtype as the strings' column did
+    return pd.Categorical.from_codes(recode[codes], categories=pd.Index(words[order]))
