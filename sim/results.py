@@ -143,6 +143,10 @@ class RunResult:
 
     def summary(self) -> pd.DataFrame:
         """Headline totals over the reported period (persons), one row per indicator."""
+        return self._summary.copy()  # made once: `write` and `migsim run`'s line read it
+
+    @cached_property
+    def _summary(self) -> pd.DataFrame:
         d = self.daily
         rows: list[tuple[str, str, float]] = []
         totals = d[d["metric"].isin(_SUMMED)].groupby("metric", observed=True)["value"].sum()
