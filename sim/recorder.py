@@ -6,6 +6,9 @@ The hot path adds numbers to a plain Python list at a computed index; the tidy
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
@@ -123,15 +126,26 @@ class Recorder:
     # -- results --------------------------------------------------------------------------
     def flow_array(self) -> np.ndarray:
         """Flows as [day, metric, nationality, group, agreement]."""
-        arr = np.asarray(self.flows, dtype=float)
+        # the same numbers as np.asarray, in half the time (no nested-sequence discovery)
+        arr = np.fromiter(self.flows, dtype=float, count=len(self.flows))
         return arr.reshape(self.days, N_FLOWS, len(NATIONALITIES), len(GROUPS), self.n_agr)
 
-    def to_frame(self, dates: pd.DatetimeIndex, first_day: int, scale: float) -> pd.DataFrame:
-        """The tidy table: date, metric, nationality, group, agreement, value."""
+    def to_frame(
+        self,
+        dates: pd.DatetimeIndex,
+        first_day: int,
+        scale: float,
+        flows: np.ndarray | None = None,
+    ) -> pd.DataFrame:
+        """The tidy table: date, metric, nationality, group, agreement, value.
+
+        `flows`: `flow_array()` if the caller has already made it (it is not made again).
+        """
         sl = slice(first_day, self.days)
         d = dates[sl]
+        flows = self.flow_array() if flows is None else flows
         parts = [
-            _tidy(d, self.flow_array()[sl] / scale, list(FLOWS), agreements=self.agreements),
+            _tidy(d, flows[sl] / scale, list(FLOWS), agreements=self.agreements),
             _tidy(
                 d,
                 self.state_snap[sl].reshape(-1, N_STATES, len(NATIONALITIES), len(GROUPS), 1)
@@ -172,10 +186,20 @@ class Recorder:
                     cells=False,
                 )
             )
-        frame = pd.concat(parts, ignore_index=True)
-        for col in ("metric", "nationality", "group", "agreement"):
-            frame[col] = frame[col].astype("category")
-        return frame
+        return _frame(parts)
+
+
+#: the string columns, kept as categoricals
+LABELS = ("metric", "nationality", "group", "agreement")
+
+
+@dataclass
+class _Rows:
+    """Long rows of one kind of series: each string column as codes into its own names."""
+
+    date: np.ndarray
+    labels: dict[str, tuple[Sequence[str], np.ndarray]]
+    value: np.ndarray
 
 
 def _tidy(
@@ -186,7 +210,7 @@ def _tidy(
     keep_nan_free_only: bool = False,
     cells: bool = True,
     keep_defined: bool = False,
-) -> pd.DataFrame:
+) -> _Rows:
     """[day, metric, nat, group, agr] -> long rows, dropping series that are zero throughout.
 
     The per-agreement "" column is dropped for per-agreement stocks when all zero, like any
@@ -204,16 +228,41 @@ def _tidy(
         keep = (flat != 0).any(axis=0)
     cols = np.flatnonzero(keep)
     m_i, n_i, g_i, a_i = np.unravel_index(cols, arr.shape[1:])
-    k = len(cols)
-    return pd.DataFrame(
-        {
-            "date": np.repeat(dates.values, k),
-            "metric": np.tile(np.asarray(metrics, dtype=object)[m_i], days),
-            "nationality": np.tile(
-                np.asarray(NATIONALITIES if cells else [""], dtype=object)[n_i], days
-            ),
-            "group": np.tile(np.asarray(GROUPS if cells else [""], dtype=object)[g_i], days),
-            "agreement": np.tile(np.asarray(agreements, dtype=object)[a_i], days),
-            "value": flat[:, cols].reshape(-1),
-        }
+    names = (metrics, NATIONALITIES if cells else [""], GROUPS if cells else [""], agreements)
+    return _Rows(
+        date=np.repeat(dates.values, len(cols)),
+        labels={
+            col: (n, np.tile(i, days))
+            for col, n, i in zip(LABELS, names, (m_i, n_i, g_i, a_i), strict=True)
+        },
+        value=flat[:, cols].reshape(-1),
     )
+
+
+def _frame(parts: list[_Rows]) -> pd.DataFrame:
+    """The parts' rows one after the other, as one frame."""
+    columns: dict[str, object] = {"date": np.concatenate([p.date for p in parts])}
+    for col in LABELS:
+        columns[col] = _categorical([p.labels[col] for p in parts])
+    columns["value"] = np.concatenate([p.value for p in parts])
+    return pd.DataFrame(columns)
+
+
+def _categorical(pieces: list[tuple[Sequence[str], np.ndarray]]) -> pd.Categorical:
+    """One string column, made from codes, as `astype("category")` makes it from strings:
+    the categories are the values present, sorted (building the strings first and
+    converting them cost a fifth of a second at scale 0.1)."""
+    vocab: dict[str, int] = {}
+    codes = np.concatenate(
+        [
+            np.array([vocab.setdefault(n, len(vocab)) for n in names], dtype=np.intp)[idx]
+            for names, idx in pieces
+        ]
+    )
+    words = np.array(list(vocab), dtype=object)
+    present = np.flatnonzero(np.bincount(codes, minlength=len(vocab)))
+    order = present[np.argsort(words[present])]
+    recode = np.full(len(vocab), -1, dtype=np.intp)
+    recode[order] = np.arange(len(order))
+    # an Index of the sorted strings infers the same dtype as the strings' column did
+    return pd.Categorical.from_codes(recode[codes], categories=pd.Index(words[order]))

@@ -116,7 +116,7 @@ class RunDigest:
 def digest(result) -> RunDigest:  # noqa: ANN001
     """Read the loss's inputs off a `RunResult` (its recorder, at full scale)."""
     rec, scale = result.recorder, result.scenario.scale
-    flows = rec.flow_array().sum(axis=-1)  # [day, metric, nat, group]
+    flows = result.flows.sum(axis=-1)  # [day, metric, nat, group]
     states = rec.state_snap
     return RunDigest(
         dates=np.asarray(result.calendar.dates.values, dtype="datetime64[D]"),
