@@ -68,15 +68,24 @@ def _panel(ax, rows: pd.DataFrame) -> None:  # noqa: ANN001
     for i in range(n - 1):
         end = bottoms[i] + heights[i]
         ax.plot([i + 0.35, i + 0.65], [end, end], color="#999999", lw=0.7, zorder=1)
+    tallest = float(np.max(np.abs(heights_arr[n:]))) if len(heights_arr) > n else 0.0
     for i, (b, h) in enumerate(zip(bottoms, heights_arr, strict=True)):
+        # a step's label sits beyond its end; the totals' labels sit inside their bars, so
+        # they never collide with the last step's label, which ends at the same level
+        inside = i >= n and abs(h) >= 0.2 * tallest  # a short bar cannot hold its label
+        up = (h >= 0) != inside
         ax.annotate(
             f"{h:+,.0f}",
             (i, b + h),
             ha="center",
-            va="bottom" if h >= 0 else "top",
+            va="bottom" if up else "top",
             fontsize=7,
-            xytext=(0, 2 if h >= 0 else -2),
+            color="white" if inside else "black",
+            fontweight="bold" if inside else "normal",
+            rotation=90 if inside else 0,  # a total's label runs along its bar
+            xytext=(0, 2 if up else -2),
             textcoords="offset points",
+            zorder=4,
         )
     ax.axhline(0, color="#444444", lw=0.8)
     ax.set_xticks(x, labels, rotation=35, ha="right", fontsize=8)
