@@ -400,7 +400,7 @@ def bench_model(scenario: str, runs: int, out: list[dict]) -> list[dict]:
             m["wall"],
             "s",
             f"CPU {m['cpu']:.2f} s; {m['people'] / 1e6:.2f} M people, "
-            f"{m['events'] / 1e6:.2f} M events, {m['people'] / m['wall']:,.0f} people/s",
+            f"{m['events']:,} SimPy events, {m['people'] / m['wall']:,.0f} people/s",
         )
     )
     out.append(
