@@ -415,6 +415,9 @@ def server(tmp_path: Path) -> Any:
         stdout=log,
         stderr=subprocess.STDOUT,
         env={**os.environ, "MPLBACKEND": "Agg"},
+        # SIGINT stops it below; a background job of a non-interactive shell (how CI may
+        # start the suite) would otherwise pass it on ignored
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     url = f"http://127.0.0.1:{port}/"
     try:
