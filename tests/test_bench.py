@@ -143,3 +143,10 @@ def test_study_trials_reads_completed_trials(tmp_path):
 def test_calibrate_defaults_are_the_commands():
     d = bench.calibrate_defaults()
     assert 0 < d.scale <= 1 and d.reps >= 1 and d.inner >= 0
+
+
+def test_batch_speedup_is_a_ratio_of_medians():
+    # an outlier pair (a load spike during one --jobs 2 run) does not decide the figure
+    assert bench.batch_speedup([10.0, 12.0, 11.0], [6.0, 9.5, 6.2]) == pytest.approx(11.0 / 6.2)
+    with pytest.raises(ValueError):
+        bench.batch_speedup([], [1.0])
