@@ -673,8 +673,8 @@ def main() -> None:
         args.scenario = args.scenario or str(default_scenario())
         print(json.dumps(CHILDREN[args.child](args), default=float))
         return
-    counts = (args.runs, args.ref_runs, args.cal_trials, args.cal_jobs, args.batch_reps)
-    if min(*counts, args.batch_runs) < 1:
+    counts = (args.runs, args.ref_runs, args.cal_trials, args.cal_jobs)
+    if min(*counts, args.batch_reps, args.batch_runs) < 1:
         ap.error(
             "--runs, --ref-runs, --cal-trials, --cal-jobs, --batch-reps and --batch-runs "
             "must be >= 1"

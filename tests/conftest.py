@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,13 @@ from sim.scenario.schema import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
+
+
+def sigint_default() -> None:
+    """`preexec_fn` for a child a test stops with SIGINT, as a terminal's Ctrl-C does: a
+    suite started as a background job of a non-interactive shell passes SIGINT on ignored,
+    and Python then installs no KeyboardInterrupt handler."""
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
 
 
 def scenario(name: str, *overrides: str) -> Scenario:

@@ -18,7 +18,7 @@ import pytest
 import sim
 from sim.batch.tasks import FAIL_ENV
 from sim.cli import main
-from tests.conftest import ROOT
+from tests.conftest import ROOT, sigint_default
 
 BASE = str(ROOT / "scenarios/baseline.toml")
 ACA = str(ROOT / "scenarios/aca_guatemala.toml")
@@ -183,10 +183,6 @@ def test_rerun_skips_finished_runs_and_matches_an_uninterrupted_batch(tmp_path):
         assert (part / table).read_bytes() == (whole / table).read_bytes()
 
 
-def _sigint_default() -> None:
-    signal.signal(signal.SIGINT, signal.SIG_DFL)
-
-
 @pytest.mark.slow
 def test_ctrl_c_keeps_finished_runs_and_a_rerun_completes(tmp_path):
     out = tmp_path / "b"
@@ -199,10 +195,7 @@ def test_ctrl_c_keeps_finished_runs_and_a_rerun_completes(tmp_path):
         stderr=subprocess.PIPE,
         text=True,
         cwd=tmp_path,
-        # Ctrl-C as a terminal sends it: a test started as a background job of a
-        # non-interactive shell inherits SIGINT ignored, and Python then installs no
-        # KeyboardInterrupt handler, so the child would finish every run
-        preexec_fn=_sigint_default,
+        preexec_fn=sigint_default,  # else, from a background job, it would finish every run
     )
     runs = out / "runs"
     deadline = time.monotonic() + 60

@@ -37,7 +37,7 @@ from sim.explore.settings import Settings, read_settings, saved_toml, scenarios 
 from sim.explore.view import results  # noqa: E402
 from sim.scenario.loader import load_scenario, resolved_dict, with_overrides  # noqa: E402
 from sim.scenario.schema import PhaseStep, Scenario  # noqa: E402
-from tests.conftest import ROOT, SCENARIOS  # noqa: E402
+from tests.conftest import ROOT, SCENARIOS, sigint_default  # noqa: E402
 from tests.test_report import CHROMIUM_FLAGS, NO_CHROMIUM, chromium_path  # noqa: E402
 
 HISTORICAL = SCENARIOS / "historical.toml"
@@ -415,9 +415,7 @@ def server(tmp_path: Path) -> Any:
         stdout=log,
         stderr=subprocess.STDOUT,
         env={**os.environ, "MPLBACKEND": "Agg"},
-        # SIGINT stops it below; a background job of a non-interactive shell (how CI may
-        # start the suite) would otherwise pass it on ignored
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+        preexec_fn=sigint_default,  # SIGINT stops it below
     )
     url = f"http://127.0.0.1:{port}/"
     try:
