@@ -12,7 +12,7 @@ import gc
 import importlib
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sim.commands import COMMANDS
 from sim.ownership import OutputError
@@ -23,6 +23,24 @@ EXIT_BAD_INPUT = 2
 
 class UsageError(Exception):
     """Bad command-line input that is not a scenario problem (exit status 2)."""
+
+
+def comma_names(
+    text: str | None, option: str, known: Collection[str], what: str, listing: str
+) -> list[str] | None:
+    """A comma-separated option naming `what`s (None when not given): each one known, none
+    twice, at least one; `listing` says where the known names are."""
+    if text is None:
+        return None
+    names = [n.strip() for n in text.split(",") if n.strip()]
+    if not names:
+        raise UsageError(f"{option}: give at least one {what}")
+    for n in names:
+        if n not in known:
+            raise UsageError(f"{option}: unknown {what} {n!r} ({listing})")
+    if len(set(names)) != len(names):
+        raise UsageError(f"{option}: a {what} is given twice")
+    return names
 
 
 class _Parser(argparse.ArgumentParser):

@@ -2,7 +2,7 @@
 
 Every folder migsim creates holds a marker file, `.migsim-owned`, with JSON
 `{"kind": ..., "version": ...}` (kinds: run, validation, batch, sweep, sensitivity,
-calibration). Before any simulation starts, `check_output_dir` refuses, with an
+calibration, backtest, attribution, identification). Before any simulation starts, `check_output_dir` refuses, with an
 `OutputError` (one line, exit status 2):
 
 - a path that is `.`, `..`, `/`, the working directory, the home directory or any

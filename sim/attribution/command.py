@@ -22,7 +22,7 @@ from sim.attribution import run as at
 from sim.attribution.charts import waterfall
 from sim.attribution.players import BY_NAME
 from sim.chartstyle import Provenance
-from sim.cli import UsageError
+from sim.cli import UsageError, comma_names
 from sim.ownership import building, check_output_dir
 from sim.results import _git_commit, _version
 from sim.scenario.loader import ScenarioError, load_scenario, resolved_dict, scenario_hash
@@ -32,17 +32,7 @@ PARQUET_LIMIT = 50_000_000
 
 
 def _players(text: str | None) -> list[str] | None:
-    if text is None:
-        return None
-    names = [n.strip() for n in text.split(",") if n.strip()]
-    if not names:
-        raise UsageError("--players: give at least one player")
-    for n in names:
-        if n not in BY_NAME:
-            raise UsageError(f"--players: unknown player {n!r} (players: {', '.join(BY_NAME)})")
-    if len(set(names)) != len(names):
-        raise UsageError("--players: a player is given twice")
-    return names
+    return comma_names(text, "--players", BY_NAME, "player", f"players: {', '.join(BY_NAME)}")
 
 
 def _load_draws(path: Path) -> pd.DataFrame:

@@ -161,7 +161,7 @@ def _conclude(
     their series); tables and charts (written, and skipped with the reason)."""
     series = {**stored, **session.series}
     labels = [p.label for p in points]
-    result = summarise(design, series, labels, reference)
+    result = summarise(design, series, labels, reference, session.totals)
     chart_files: list[str] = []
     skipped: dict[str, str] = {}
     if folder is not None:
@@ -196,16 +196,23 @@ def verified_runs(folder: BatchFolder, tasks: Sequence[RunTask]) -> dict[str, pd
 
 
 def summarise(
-    design: pd.DataFrame, series: Mapping[str, pd.DataFrame], points: Sequence[str], reference: str
+    design: pd.DataFrame,
+    series: Mapping[str, pd.DataFrame],
+    points: Sequence[str],
+    reference: str,
+    run_totals_by_key: Mapping[str, pd.DataFrame] | None = None,
 ) -> BatchResult:
-    """Bands of the daily series, per-run totals and paired differences (design order)."""
+    """Bands of the daily series, per-run totals and paired differences (design order).
+    `run_totals_by_key` holds totals the workers computed already (`run_totals` of the
+    same series); the others (runs stored by an earlier session) are computed here."""
+    known = run_totals_by_key or {}
     rows = design[design["key"].isin(list(series))]
     by_point: dict[str, list[pd.DataFrame]] = {}
     totals = []
     for r in rows.itertuples(index=False):
         s = series[r.key]
         by_point.setdefault(r.point, []).append(s.assign(point=r.point, replication=r.replication))
-        t = run_totals(s)
+        t = known[r.key].copy() if r.key in known else run_totals(s)
         for i, col in enumerate(RUN_ID):
             t.insert(i, col, getattr(r, col))
         totals.append(t)

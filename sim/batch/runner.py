@@ -26,6 +26,7 @@ class Session:
     """What happened to the runs attempted in this session."""
 
     series: dict[str, pd.DataFrame] = field(default_factory=dict)
+    totals: dict[str, pd.DataFrame] = field(default_factory=dict)  # computed by the workers
     seconds: dict[str, float] = field(default_factory=dict)
     failures: list[dict[str, Any]] = field(default_factory=list)
 
@@ -91,6 +92,8 @@ def _record(
         if folder is not None and outcome.parquet is not None:
             folder.save_run(task.key, outcome.parquet)
         session.series[task.key] = outcome.series
+        if outcome.totals is not None:
+            session.totals[task.key] = outcome.totals
         session.seconds[task.key] = round(outcome.seconds, 3)
     else:
         info = {"key": task.key, "point": task.point, "replication": task.replication}

@@ -3,8 +3,10 @@
 A task carries the resolved scenario as plain data plus the replication, so it can travel
 to another process or a Dask worker. The worker returns the run's daily table as Parquet
 bytes (the driver writes the file, so workers need no shared filesystem), stamped with
-what the run is and a checksum of its table (`sim.batch.store.stamp_run`), and its reduced
-series. A model error is returned as data, never raised, so one bad run cannot stop a batch.
+what the run is and a checksum of its table (`sim.batch.store.stamp_run`), its reduced
+series and its headline totals (computed here, so that with several workers the driver
+does not compute them one run after another at the end). A model error is returned as
+data, never raised, so one bad run cannot stop a batch.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from typing import Any
 
 import pandas as pd
 
-from sim.batch.series import daily_to_parquet, run_series
+from sim.batch.series import daily_to_parquet, run_series, run_totals
 from sim.batch.store import stamp_run
 
 #: Test hook (documented in the README): a comma-separated list of `SCENARIO_NAME:REP`
@@ -43,6 +45,7 @@ class RunOutcome:
     seconds: float
     parquet: bytes | None = None
     series: pd.DataFrame | None = None
+    totals: pd.DataFrame | None = None  # `run_totals(series)`
     error: dict[str, Any] | None = field(default=None)
 
     @property
@@ -72,9 +75,12 @@ def execute(task: RunTask) -> RunOutcome:
         result = Model(scenario, task.replication).run()
         data, daily = stamp_run(daily_to_parquet(result.daily), run_record(task))
         series = run_series(daily)
+        totals = run_totals(series)
     except Exception as e:  # a failed run is data: the batch goes on
         return RunOutcome(task.key, time.perf_counter() - t0, error=error_record(e))
-    return RunOutcome(task.key, time.perf_counter() - t0, parquet=data, series=series)
+    return RunOutcome(
+        task.key, time.perf_counter() - t0, parquet=data, series=series, totals=totals
+    )
 
 
 def run_record(task: RunTask) -> dict[str, Any]:

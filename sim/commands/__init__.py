@@ -10,6 +10,7 @@ COMMANDS: tuple[str, ...] = (
     "check",
     "validate",
     "calibrate",
+    "identify",
     "levers",
     "diff",
     "batch",

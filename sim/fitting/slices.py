@@ -1,0 +1,328 @@
+"""Likelihood slices: what the data say about each mechanism strength, one at a time.
+
+The calibration's posterior (`sim.fitting.calibrate`) can only call a strength
+"constrained among the searched trials" when ABC-SMC's effective sample size is too small
+and the draws fall back to the evaluated trials: the search chose where to look. A slice
+asks the data directly. Each strength in turn is set to values spread over its prior range
+(evenly on the prior's own scale), every other strength is held at the point estimate, the
+undeterred demand is refitted at every value (it is profiled out of the loss, exactly as in
+a calibration trial: `calibrate.evaluate`), and the loss is scored.
+
+Reading a slice:
+
+- **flat** (the loss stays within the threshold over more than half of the prior range):
+  the data do not identify the strength even with everything else fixed. That verdict is
+  conclusive: re-optimising the other strengths (a profile) can only flatten a slice.
+- **constrained**: the loss rises above the threshold within the prior. That is an upper
+  bound on what the data say (a profile could be flatter where strengths trade off).
+- **better value on the grid**: a value whose mean loss is below the point's by more than
+  the noise means the search stopped short of the optimum along this strength.
+
+Every value is evaluated at the same `seeds` seeds as the point (common random numbers), so
+the differences from the point are far less noisy than the losses themselves; a value is
+inside the slice interval when its mean difference is within the threshold plus the
+one-sided 90% Monte Carlo band of that mean. The threshold is the calibration's, for one
+parameter: chi-square(0.9, 1) tempered by the point's dispersion (loss per term) and the
+autocorrelation of its monthly errors (`calibrate.variance_inflation`).
+
+Besides the loss, each evaluation records what a reader checks the fit by: the number of
+published policy figures the run reproduces within a factor of 1.3, and the simulated
+change in USBP apprehensions from May to September 2019 (when the fitted months hold
+both).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, replace
+
+import numpy as np
+import pandas as pd
+from scipy.stats import chi2
+
+from sim.fitting import parameters as P
+from sim.fitting.calibrate import (
+    IDENTIFIED_RATIO,
+    NOISE_Z,
+    Trial,
+    evaluate,
+    fit_demand,
+    fit_window,
+    variance_inflation,
+)
+from sim.fitting.demand import Demand, knots_for
+from sim.fitting.targets import POLICY_WEIGHT, Observed, term_losses
+from sim.scenario.schema import Scenario
+
+STOCK_FACTOR = 1.3  # the yardstick for the policy figures (issue: "within a factor of 1.3")
+CHANGE_WINDOW = ("2019-05", "2019-09")  # the 2019 fall the attribution explains
+FAMILY_STATUSES = ("single_adults", "family_unit_individuals", "unaccompanied_children")
+SLICE_COLUMNS = (
+    "parameter",
+    "value",
+    "seed",
+    "loss",
+    "usbp_loss",
+    "policy_loss",
+    "stocks_within",
+    "change_may_sep",
+)
+
+
+@dataclass(frozen=True)
+class SliceSettings:
+    """How the slices are made (the calibration's own settings by default)."""
+
+    points: int = 7  # values per strength, spread over the prior (the estimate is added)
+    seeds: int = 3  # common seeds for every value and the point
+    scale: float = 0.2
+    reps: int = 1
+    prefit: int = 5
+    inner: int = 2
+
+
+@dataclass
+class Slices:
+    """The evaluations (`frame`, one row per parameter, value and seed; the point's rows
+    have parameter ""), the verdict per strength (`table`) and how it was judged."""
+
+    frame: pd.DataFrame
+    table: pd.DataFrame
+    threshold: float
+    dispersion: float
+    inflation: float
+    point_loss: float
+    evaluations: int
+    seconds: float
+
+
+def grid(p: P.Parameter, estimate: float, points: int) -> np.ndarray:
+    """`points` values evenly spread over the prior (on its log scale where the prior is
+    log-uniform), rounded for an integer strength, without the estimate (the point)."""
+    if points < 2:
+        raise ValueError("a slice needs at least 2 values")
+    if p.log:
+        values = np.exp(np.linspace(math.log(p.low), math.log(p.high), points))
+    else:
+        values = np.linspace(p.low, p.high, points)
+    if p.integer:
+        values = np.round(values)
+    values = np.unique(values)
+    keep = ~np.isclose(values, estimate, rtol=1e-9, atol=0.0)
+    return values[keep]
+
+
+def to_unit(p: P.Parameter, x: float | np.ndarray) -> float | np.ndarray:
+    """Position within the prior, 0 at its low end and 1 at its high end (log where log)."""
+    if p.log:
+        return (np.log(x) - math.log(p.low)) / (math.log(p.high) - math.log(p.low))
+    return (np.asarray(x, dtype=float) - p.low) / (p.high - p.low)
+
+
+def _fit_figures(terms: pd.DataFrame) -> tuple[int, float]:
+    """Policy figures within a factor of STOCK_FACTOR, and the simulated May -> Sep 2019
+    change of USBP apprehensions (NaN when the fitted months do not hold both)."""
+    policy = terms[terms["kind"] == "policy"]
+    ratio = policy["simulated"].to_numpy(dtype=float) / policy["observed"].to_numpy(dtype=float)
+    within = int(np.sum((ratio >= 1 / STOCK_FACTOR) & (ratio <= STOCK_FACTOR)))
+    usbp = terms[(terms["kind"] == "usbp") & terms["what"].isin(FAMILY_STATUSES)]
+    total = usbp.groupby("period")["simulated"].sum()
+    first, last = CHANGE_WINDOW
+    change = float(total[last] - total[first]) if first in total and last in total else np.nan
+    return within, change
+
+
+def _row(parameter: str, value: float, seed: int, result: tuple) -> dict[str, object]:
+    loss, _vector, terms = result
+    parts = term_losses(terms)
+    usbp = terms["kind"].to_numpy() == "usbp"
+    within, change = _fit_figures(terms)
+    return {
+        "parameter": parameter,
+        "value": value,
+        "seed": seed,
+        "loss": float(loss),
+        "usbp_loss": float(parts[usbp].sum()),
+        "policy_loss": float(parts[~usbp].sum()),
+        "stocks_within": within,
+        "change_may_sep": change,
+    }
+
+
+def slices(
+    base: Scenario,
+    observed: pd.DataFrame,
+    *,
+    through: pd.Period,
+    settings: SliceSettings = SliceSettings(),
+    parameters: Sequence[str] | None = None,
+    executor: Executor | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> Slices:
+    """Slices of the loss along each strength (all, or `parameters`) at `base`'s values."""
+    say = progress or (lambda _msg: None)
+    t0 = time.perf_counter()
+    chosen = [P.BY_NAME[n] for n in parameters] if parameters else list(P.PARAMETERS)
+    obs = Observed.from_usbp(observed, through)
+    window = fit_window(base, obs, settings.scale)
+    point = P.current(base)
+    demand0 = Demand.initial(base, knots_for(obs.months[-1] - 1))
+    demand0, _ = fit_demand(P.apply(window, point), demand0, obs, settings.reps, settings.prefit)
+    say(f"pre-fit of the demand at the point: {time.perf_counter() - t0:.0f} s")
+    template = Trial(window, point, demand0, obs, settings.reps, settings.inner)
+    labels: list[tuple[str, float, int]] = []
+    tasks: list[Trial] = []
+
+    def add(name: str, value: float, values: dict[str, float]) -> None:
+        for s in range(settings.seeds):
+            w = window.model_copy(update={"seed": window.seed + s})
+            tasks.append(replace(template, window=w, values=values))
+            labels.append((name, value, s))
+
+    add("", math.nan, point)
+    for p in chosen:
+        for v in grid(p, point[p.name], settings.points).tolist():
+            add(p.name, v, {**point, p.name: v})
+    say(
+        f"{len(tasks)} evaluations ({len(chosen)} strengths x {settings.points} values x "
+        f"{settings.seeds} seeds, and the point)"
+    )
+    results = []
+    step = max(1, len(tasks) // 20)
+    if executor is None:
+        for i, t in enumerate(tasks):
+            results.append(evaluate(t))
+            if (i + 1) % step == 0:
+                say(f"  {i + 1}/{len(tasks)} ({time.perf_counter() - t0:.0f} s)")
+    else:
+        for i, r in enumerate(executor.map(evaluate, tasks)):
+            results.append(r)
+            if (i + 1) % step == 0:
+                say(f"  {i + 1}/{len(tasks)} ({time.perf_counter() - t0:.0f} s)")
+    frame = pd.DataFrame(
+        [_row(n, v, s, r) for (n, v, s), r in zip(labels, results, strict=True)],
+        columns=list(SLICE_COLUMNS),
+    )
+    point_terms = results[0][2]
+    point_loss = float(frame.loc[frame["parameter"] == "", "loss"].mean())
+    n_terms = 8 * len(obs.months) + POLICY_WEIGHT * len(obs.targets)
+    dispersion = max(1.0, point_loss / n_terms)
+    inflation = variance_inflation(point_terms)
+    threshold = float(chi2.ppf(0.9, 1) * dispersion * inflation)
+    table = judge(frame, point, chosen, threshold)
+    return Slices(
+        frame,
+        table,
+        threshold,
+        dispersion,
+        inflation,
+        point_loss,
+        len(tasks),
+        time.perf_counter() - t0,
+    )
+
+
+def differences(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per parameter and value: the mean loss difference from the point over the common
+    seeds, its standard error, and the means of the fit figures."""
+    base = frame[frame["parameter"] == ""].set_index("seed")["loss"]
+    rows = frame[frame["parameter"] != ""].copy()
+    rows["delta"] = rows["loss"].to_numpy() - base.reindex(rows["seed"]).to_numpy()
+    g = rows.groupby(["parameter", "value"], sort=False)
+    out = g.agg(
+        delta=("delta", "mean"),
+        delta_sd=("delta", "std"),
+        n=("delta", "size"),
+        stocks_within=("stocks_within", "mean"),
+        change_may_sep=("change_may_sep", "mean"),
+    ).reset_index()
+    out["delta_se"] = (out["delta_sd"] / np.sqrt(out["n"])).fillna(0.0)
+    return out.drop(columns=["delta_sd"])
+
+
+def judge(
+    frame: pd.DataFrame,
+    point: dict[str, float],
+    chosen: Sequence[P.Parameter],
+    threshold: float,
+) -> pd.DataFrame:
+    """The verdict per strength: the slice interval (grid values, the estimate included,
+    whose loss is within the threshold of the point's, allowing for noise), its width on
+    the prior's scale, and whether a grid value beats the point beyond the noise."""
+    diffs = differences(frame)
+    at_point = frame[frame["parameter"] == ""]
+    rows = []
+    for p in chosen:
+        d = diffs[diffs["parameter"] == p.name].sort_values("value")
+        lo, hi = interval(p, d, point[p.name], threshold)
+        width = float(to_unit(p, hi) - to_unit(p, lo))
+        better = d[d["delta"] < -NOISE_Z * d["delta_se"] - 1e-12]
+        best = better.loc[better["delta"].idxmin()] if len(better) else None
+        rows.append(
+            {
+                "parameter": p.name,
+                "prior_low": p.low,
+                "prior_high": p.high,
+                "estimate": point[p.name],
+                "slice_lo": lo,
+                "slice_hi": hi,
+                "width_vs_prior": width,
+                "max_rise": float(d["delta"].max()) if len(d) else np.nan,
+                "better_value": float(best["value"]) if best is not None else np.nan,
+                "better_by": float(-best["delta"]) if best is not None else np.nan,
+                "stocks_at_point": float(at_point["stocks_within"].mean()),
+                "stocks_at_better": float(best["stocks_within"]) if best is not None else np.nan,
+                "verdict": verdict(width, best is not None),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def interval(
+    p: P.Parameter, d: pd.DataFrame, estimate: float, threshold: float
+) -> tuple[float, float]:
+    """The slice interval: from the estimate outwards, up to where the mean difference first
+    exceeds the threshold plus the noise of the difference, the crossing interpolated
+    linearly between grid values on the prior's scale (so a coarse grid does not shrink the
+    interval to the estimate); the grid's end where it never does. The loss is convex
+    near its minimum, so the chord crosses before the loss does: with a coarse grid the
+    interval errs narrow, never wide (a flat verdict stays conclusive)."""
+    x = np.append(d["value"].to_numpy(dtype=float), estimate)
+    excess = np.append(
+        d["delta"].to_numpy(dtype=float) - threshold - NOISE_Z * d["delta_se"].to_numpy(),
+        -threshold,
+    )
+    order = np.argsort(x, kind="stable")
+    x, excess = x[order], excess[order]
+    u = np.asarray(to_unit(p, x), dtype=float)
+    at = int(np.flatnonzero(x == estimate)[0])
+    ends = []
+    for step in (-1, 1):
+        i = at
+        while 0 <= i + step < len(x) and excess[i + step] <= 0:
+            i += step
+        j = i + step
+        if not 0 <= j < len(x):
+            ends.append(x[i])
+            continue
+        f = excess[i] / (excess[i] - excess[j])  # excess[i] <= 0 < excess[j]
+        uc = u[i] + f * (u[j] - u[i])
+        ends.append(from_unit(p, uc))
+    return float(min(ends)), float(max(ends))
+
+
+def from_unit(p: P.Parameter, u: float) -> float:
+    """The value at position `u` within the prior (the inverse of `to_unit`)."""
+    if p.log:
+        return float(math.exp(math.log(p.low) + u * (math.log(p.high) - math.log(p.low))))
+    return float(p.low + u * (p.high - p.low))
+
+
+def verdict(width: float, better: bool) -> str:
+    """Flat (not identified) when the slice interval covers at least IDENTIFIED_RATIO of the
+    prior, as the calibration's table judges its posterior intervals."""
+    what = "not identified (flat slice)" if width >= IDENTIFIED_RATIO else "constrained"
+    return what + ("; a grid value fits better" if better else "")

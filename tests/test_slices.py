@@ -1,0 +1,138 @@
+"""Likelihood slices (`migsim identify`): grids, intervals, verdicts, and the command."""
+
+from __future__ import annotations
+
+import json
+import math
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from sim.fitting import parameters as P
+from sim.fitting.slices import differences, from_unit, grid, interval, judge, to_unit
+from tests.conftest import ROOT, SCENARIOS
+
+
+def test_grid_spreads_over_the_prior_on_its_own_scale_without_the_estimate() -> None:
+    lin = P.BY_NAME["deterrence.effect"]  # uniform on [0, 4]
+    assert grid(lin, 2.0, 5).tolist() == [0.0, 1.0, 3.0, 4.0]  # 2.0 is the point itself
+    log = P.BY_NAME["deterrence.memory_days"]  # log-uniform on [20, 150]
+    g = grid(log, 47.36, 3)
+    assert g == pytest.approx([20.0, math.sqrt(20 * 150), 150.0])
+    ints = P.BY_NAME["deterrence.delay_days"]  # integers on [7, 45]
+    g = grid(ints, 34, 4)
+    assert np.all(g == np.round(g)) and g[0] == 7 and g[-1] == 45
+    with pytest.raises(ValueError):
+        grid(lin, 2.0, 1)
+
+
+def test_unit_scale_round_trips() -> None:
+    for name in ("deterrence.effect", "deterrence.memory_days"):
+        p = P.BY_NAME[name]
+        for u in (0.0, 0.3, 1.0):
+            assert to_unit(p, from_unit(p, u)) == pytest.approx(u)
+
+
+def _frame(name: str, values, deltas, seeds: int = 2, noise: float = 0.0) -> pd.DataFrame:
+    """Slice rows whose loss is 100 + delta at every seed (plus +-noise alternating)."""
+    rows = [("", np.nan, s, 100.0) for s in range(seeds)]
+    for v, d in zip(values, deltas, strict=True):
+        for s in range(seeds):
+            rows.append((name, v, s, 100.0 + d + (noise if s % 2 else -noise)))
+    frame = pd.DataFrame(rows, columns=["parameter", "value", "seed", "loss"])
+    frame["stocks_within"] = 15
+    frame["change_may_sep"] = -80_000.0
+    return frame
+
+
+def test_interval_interpolates_the_crossing_and_reaches_the_prior_when_flat() -> None:
+    p = P.BY_NAME["deterrence.effect"]  # [0, 4], estimate 2
+    # rises of 20 one unit either side, threshold 10: the crossings are half way
+    d = differences(_frame(p.name, [0.0, 1.0, 3.0, 4.0], [80.0, 20.0, 20.0, 80.0]))
+    lo, hi = interval(p, d, 2.0, threshold=10.0)
+    assert (lo, hi) == (pytest.approx(1.5), pytest.approx(2.5))
+    # flat: every value within the threshold, the interval is the whole grid (the prior)
+    d = differences(_frame(p.name, [0.0, 1.0, 3.0, 4.0], [1.0, 0.5, 0.5, 1.0]))
+    assert interval(p, d, 2.0, threshold=10.0) == (0.0, 4.0)
+    # the noise of a difference widens the allowance: a rise of 12 with se 5 is inside
+    d = differences(_frame(p.name, [0.0, 1.0, 3.0, 4.0], [80.0, 12.0, 12.0, 80.0], noise=5.0))
+    lo, hi = interval(p, d, 2.0, threshold=10.0)
+    assert lo < 1.0 + 1e-9 and hi > 3.0 - 1e-9
+
+
+def test_judge_calls_a_flat_slice_not_identified_and_flags_a_better_value() -> None:
+    flat, steep = P.BY_NAME["deterrence.effect"], P.BY_NAME["deterrence.momentum_rate"]
+    point = {flat.name: 2.0, steep.name: 0.5}
+    frame = pd.concat(
+        [
+            _frame(flat.name, [0.0, 1.0, 3.0, 4.0], [1.0, 0.0, 0.0, 1.0]),
+            # momentum_rate on [0, 2]: 1.0 fits better than the point by 30 (noise-free)
+            _frame(steep.name, [0.0, 1.0, 1.5, 2.0], [300.0, -30.0, 50.0, 400.0]).query(
+                "parameter != ''"
+            ),
+        ],
+        ignore_index=True,
+    )
+    table = judge(frame, point, [flat, steep], threshold=10.0).set_index("parameter")
+    assert table.at[flat.name, "verdict"] == "not identified (flat slice)"
+    assert table.at[flat.name, "width_vs_prior"] == pytest.approx(1.0)
+    assert math.isnan(table.at[flat.name, "better_value"])
+    assert table.at[steep.name, "verdict"] == "constrained; a grid value fits better"
+    assert table.at[steep.name, "better_value"] == 1.0
+    assert table.at[steep.name, "better_by"] == pytest.approx(30.0)
+    assert table.at[steep.name, "width_vs_prior"] < 0.5
+
+
+@pytest.mark.slow
+def test_identify_end_to_end_flat_where_a_mechanism_is_inactive(tmp_path: Path) -> None:
+    """Fitted through 2019-03, the transit bar (from 2019-07-16) cannot touch the loss: with
+    common seeds its slice is exactly flat; deterrence's is not. Tiny settings."""
+    out = tmp_path / "identification"
+    cmd = [
+        sys.executable, "-m", "sim", "identify", str(SCENARIOS / "historical.toml"),
+        "--out", str(out), "--through", "2019-03", "--points", "2", "--seeds", "2",
+        "--scale", "0.05", "--prefit", "0", "--inner", "0", "--jobs", "1",
+        "--params", "transit_bar.release_multiplier,deterrence.effect",
+    ]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=600)
+    assert done.returncode == 0, done.stderr
+    frame = pd.read_csv(out / "slices.csv")
+    assert len(frame) == 2 + 2 * 2 * 2  # the point and 2 strengths x 2 values, 2 seeds each
+    point = frame[frame["parameter"].isna()].set_index("seed")["loss"]
+    bar = frame[frame["parameter"] == "transit_bar.release_multiplier"]
+    assert np.array_equal(bar["loss"].to_numpy(), point.reindex(bar["seed"]).to_numpy())
+    table = pd.read_csv(out / "identification.csv").set_index("parameter")
+    assert table.at["transit_bar.release_multiplier", "verdict"] == "not identified (flat slice)"
+    assert table.at["deterrence.effect", "max_rise"] > 0
+    assert set(frame["stocks_within"]) <= set(range(0, 22))
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["kind"] == "identification"
+    assert manifest["settings"]["evaluations"] == len(frame)
+    assert manifest["settings"]["through"] == "2019-03"
+    assert (out / "charts" / "slices.png").stat().st_size > 10_000
+    assert "not identified (flat slice)" in done.stdout
+
+
+def test_identify_refuses_bad_input_in_one_line(tmp_path: Path) -> None:
+    base = [sys.executable, "-m", "sim", "identify", str(SCENARIOS / "historical.toml")]
+    cases = [
+        (["--out", str(tmp_path / "a"), "--params", "no.such"], "--params: unknown strength"),
+        (["--out", str(tmp_path / "b"), "--seeds", "1"], "--seeds >= 2"),
+        (["--out", str(tmp_path / "c"), "--through", "2019-10"], "nothing later may be fitted"),
+    ]
+    for extra, message in cases:
+        done = subprocess.run(base + extra, capture_output=True, text=True, cwd=ROOT, timeout=120)
+        assert done.returncode == 2
+        assert message in done.stderr and "Traceback" not in done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1
+        assert not Path(extra[1]).exists()
+    # a folder migsim did not write is refused before any work
+    mine = tmp_path / "thesis"
+    mine.mkdir()
+    (mine / "chapter.docx").write_text("mine")
+    done = subprocess.run(base + ["--out", str(mine)], capture_output=True, text=True, cwd=ROOT)
+    assert done.returncode == 2 and (mine / "chapter.docx").read_text() == "mine"
