@@ -11,8 +11,9 @@ import pandas as pd
 import pytest
 
 from sim import observed
+from sim.domain import NAT_INDEX
 from sim.fitting import parameters as P
-from sim.fitting.demand import STREAMS, Demand, _design, knots_for, refit
+from sim.fitting.demand import STREAMS, Demand, _design, knots_for, rake, refit
 from sim.fitting.posterior import load_draws, per_replication
 from sim.fitting.targets import Observed, load_policy_targets, targets_through
 from sim.scenario.loader import ScenarioError, load_scenario
@@ -63,6 +64,34 @@ def test_refit_is_a_fixed_point_when_the_model_matches_the_data() -> None:
     once = refit(demand, target, obs.by_nat, obs.by_group, obs.months)
     twice = refit(once, target, obs.by_nat, obs.by_group, obs.months)
     assert np.allclose(once.to_vector(), twice.to_vector(), atol=1e-6)
+
+
+def test_raking_meets_the_published_family_unit_totals_by_citizenship() -> None:
+    """Fitted through September 2019, the FY2019 family-unit totals of Honduras, Guatemala,
+    El Salvador and Mexico are a third margin: the raked table meets them and both monthly
+    margins; fitted through March 2019 (a backtest origin) they are not used at all."""
+    obs = Observed.from_usbp(observed.load_usbp(), pd.Period("2019-09", "M"))
+    cells = obs.cell_totals()
+    assert sorted(c.nat for c in cells) == sorted(
+        NAT_INDEX[n] for n in ("honduras", "guatemala", "el_salvador", "mexico")
+    )
+    fy19 = obs.months >= pd.Period("2018-10", "M")
+    assert all(np.array_equal(c.months, fy19) for c in cells)
+    # a model whose nationalities all share the same family share (the two margins' product)
+    joint = np.einsum("nm,gm->ngm", obs.by_nat, obs.by_group) / obs.by_nat.sum(axis=0)
+    plain, pinned = (
+        rake(joint, obs.by_nat, obs.by_group),
+        rake(joint, obs.by_nat, obs.by_group, cells=cells),
+    )
+    for c in cells:
+        published = c.total
+        assert pinned[c.nat, c.group, c.months].sum() == pytest.approx(published, rel=1e-3)
+        assert plain[c.nat, c.group, c.months].sum() != pytest.approx(published, rel=0.05)
+    # both monthly margins to well within the published rounding (to 10 persons)
+    assert np.allclose(pinned.sum(axis=1), obs.by_nat, rtol=1e-3)
+    assert np.allclose(pinned.sum(axis=0), obs.by_group, rtol=1e-3)
+    early = Observed.from_usbp(observed.load_usbp(), pd.Period("2019-03", "M"))
+    assert early.cell_totals() == ()
 
 
 def test_refit_follows_a_structured_shortfall_and_respects_the_trend_bound() -> None:

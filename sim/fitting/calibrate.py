@@ -95,7 +95,14 @@ def fit_demand(
     """`steps` fixed-point refits of the demand; returns it with the runs that score it."""
     for _ in range(steps):
         runs = _runs(demand.apply(scenario), reps)
-        demand = refit(demand, _mean_apprehensions(runs, obs), obs.by_nat, obs.by_group, obs.months)
+        demand = refit(
+            demand,
+            _mean_apprehensions(runs, obs),
+            obs.by_nat,
+            obs.by_group,
+            obs.months,
+            cells=obs.cell_totals(),
+        )
     return demand, _runs(demand.apply(scenario), reps)
 
 

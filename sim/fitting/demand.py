@@ -255,12 +255,35 @@ def _design(
     return np.array(rows), keys
 
 
+@dataclass(frozen=True)
+class CellTotal:
+    """A published total of one nationality x group cell over some of the fitted months
+    (FY2019 family-unit members by citizenship): a third margin for the raking."""
+
+    nat: int
+    group: int
+    months: np.ndarray  # bool [month]
+    total: float
+
+
 def rake(
-    joint: np.ndarray, by_nat: np.ndarray, by_group: np.ndarray, sweeps: int = 100
+    joint: np.ndarray,
+    by_nat: np.ndarray,
+    by_group: np.ndarray,
+    sweeps: int = 100,
+    cells: tuple[CellTotal, ...] = (),
 ) -> np.ndarray:
-    """Iterative proportional fitting of a [nat, group, month] table to both monthly margins."""
+    """Iterative proportional fitting of a [nat, group, month] table to both monthly margins
+    and to the published cell totals `cells`. The two margins alone leave the split of each
+    nationality between groups to the model's own structure; the totals pin it where they
+    exist (the other nationalities absorb the rest of each group's monthly margin)."""
     t = np.maximum(joint, 1e-9).copy()
     for _ in range(sweeps):
+        t *= (by_nat / t.sum(axis=1))[:, None, :]
+        t *= (by_group / t.sum(axis=0))[None, :, :]
+        for c in cells:
+            t[c.nat, c.group, c.months] *= c.total / t[c.nat, c.group, c.months].sum()
+    if cells:  # end on the monthly margins (the cell totals hold to the sweeps' tolerance)
         t *= (by_nat / t.sum(axis=1))[:, None, :]
         t *= (by_group / t.sum(axis=0))[None, :, :]
     return t
@@ -273,10 +296,12 @@ def refit(
     by_group: np.ndarray,
     obs_months: pd.PeriodIndex,
     damping: float = 0.8,
+    cells: tuple[CellTotal, ...] = (),
 ) -> Demand:
     """One fixed-point step: the structure refitted to log demand corrected by the raked
-    log ratio of observed to simulated apprehensions, shifted back by the journey lag."""
-    target = rake(simulated, by_nat, by_group)
+    log ratio of observed to simulated apprehensions (raked to both monthly margins and the
+    published cell totals `cells`), shifted back by the journey lag."""
+    target = rake(simulated, by_nat, by_group, cells=cells)
     dep_months = pd.period_range(obs_months[0] - 1, obs_months[-1], freq="M")
     B, keys = _design(demand, dep_months)
     x0 = demand.to_vector()

@@ -184,6 +184,28 @@ class Observed:
         policy = targets_through(load_policy_targets() if targets is None else targets, through)
         return cls(frame.index, by_nat, by_group, policy)
 
+    def cell_totals(self):  # noqa: ANN201
+        """Published nationality x group totals inside the fitted months (`CellTotal`s)."""
+        return _cell_totals(self)
+
+
+def _cell_totals(obs: Observed):  # noqa: ANN202
+    """The published totals of one nationality x group over whole fitted months (FY2019
+    family-unit members by citizenship), as margins for the demand's raking."""
+    from sim.fitting.demand import CellTotal
+
+    out = []
+    starts = obs.months.to_timestamp(how="start").date
+    ends = ((obs.months + 1).to_timestamp(how="start") - pd.Timedelta(days=1)).date
+    for row in obs.targets.itertuples(index=False):
+        if row.target != "usbp_family_unit_individuals":
+            continue
+        inside = (starts >= row.period_start) & (ends <= row.period_end)
+        if inside.any():
+            nat = NAT_INDEX[_CITIZENSHIP[row.unit]]
+            out.append(CellTotal(nat, GROUPS.index("family"), inside, float(row.value)))
+    return tuple(out)
+
 
 def loss_terms(d: RunDigest, obs: Observed) -> pd.DataFrame:
     """Every term of the loss: what, observed, simulated, sigma, z = log ratio / sigma."""
