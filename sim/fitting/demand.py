@@ -20,7 +20,8 @@ Per nationality x group, persons setting out in departure month j (undeterred) a
 
 Given the mechanisms (`sim.fitting.parameters`), the demand is fitted by a damped
 fixed-point iteration: run the model, rake its monthly apprehensions to the two observed
-margins, shift the log ratio back by the journey lag (one month, none for Mexico) to the
+margins (and to the published FY2019 family-unit totals by citizenship, when the fitted
+months hold them: `rake`), shift the log ratio back by the journey lag (one month, none for Mexico) to the
 departure month, and refit the structure above to the corrected log demand by bounded
 weighted least squares (`scipy.optimize.lsq_linear`). The structure, not the data,
 decides what demand can do: it cannot follow a monthly wiggle.
