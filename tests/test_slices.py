@@ -6,6 +6,7 @@ import json
 import math
 import subprocess
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -136,3 +137,46 @@ def test_identify_refuses_bad_input_in_one_line(tmp_path: Path) -> None:
     (mine / "chapter.docx").write_text("mine")
     done = subprocess.run(base + ["--out", str(mine)], capture_output=True, text=True, cwd=ROOT)
     assert done.returncode == 2 and (mine / "chapter.docx").read_text() == "mine"
+
+
+@pytest.mark.slow
+def test_an_interrupted_identify_resumes_and_gives_the_same_slices(tmp_path, monkeypatch):
+    """Stopped after a few evaluations, a rerun with the same checkpoint evaluates only the
+    rest (and the point again) and gives the slices of an uninterrupted run."""
+    from sim import observed
+    from sim.fitting import slices as sl
+    from sim.scenario.loader import load_scenario
+
+    base = load_scenario(SCENARIOS / "historical.toml")
+    settings = sl.SliceSettings(points=2, seeds=2, scale=0.05, prefit=0, inner=0)
+    kw = dict(
+        through=pd.Period("2019-03", "M"),
+        settings=settings,
+        parameters=["deterrence.effect", "metering.cross_share"],
+    )
+    usbp = observed.load_usbp()
+    clean = sl.slices(base, usbp, **kw)
+    real, calls = sl.evaluate, []
+
+    def stops_after_five(task):  # noqa: ANN001, ANN202
+        if len(calls) == 5:
+            raise KeyboardInterrupt
+        calls.append(task)
+        return real(task)
+
+    monkeypatch.setattr(sl, "evaluate", stops_after_five)
+    with pytest.raises(KeyboardInterrupt):
+        sl.slices(base, usbp, checkpoint=tmp_path / "ck", **kw)
+    kept = (tmp_path / "ck" / "rows.csv").read_text().splitlines()
+    assert len(kept) == 5 - settings.seeds  # the point's evaluations are not kept
+    calls.clear()
+    monkeypatch.setattr(sl, "evaluate", lambda t: calls.append(t) or real(t))
+    resumed = sl.slices(base, usbp, checkpoint=tmp_path / "ck", **kw)
+    assert len(calls) == clean.evaluations - len(kept)
+    pd.testing.assert_frame_equal(resumed.frame, clean.frame)
+    pd.testing.assert_frame_equal(resumed.table, clean.table)
+    # another setting is another run: the kept evaluations are not reused for it
+    other = {**kw, "settings": replace(settings, points=3)}
+    calls.clear()
+    fresh = sl.slices(base, usbp, checkpoint=tmp_path / "ck", **other)
+    assert len(calls) == fresh.evaluations == settings.seeds * (1 + 2 * 3)

@@ -5,7 +5,8 @@ data identify, and whether the search stopped short along any of them.
 Writes, atomically (a marked temporary folder swapped in at the end): `slices.csv` (every
 evaluation: parameter, value, seed, loss and its USBP and policy parts, policy figures
 within a factor of 1.3, simulated May -> Sep 2019 change), `identification.csv` (the verdict
-per strength), `charts/slices.png` and `manifest.json`.
+per strength), `charts/slices.png` and `manifest.json`. While it runs, finished evaluations
+are kept in `DIR/unfinished/`, so an interrupted run resumes where it stopped.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 from sim.cli import UsageError, comma_names
 
 KIND = "identification"
+CHECKPOINT = "unfinished"  # evaluations of an interrupted run, inside the output folder
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -78,7 +80,7 @@ def cmd_identify(args: argparse.Namespace) -> int:
     from sim.chartstyle import Provenance
     from sim.fitting.slice_chart import slice_chart
     from sim.fitting.slices import SliceSettings, slices
-    from sim.ownership import building, check_output_dir
+    from sim.ownership import building, check_output_dir, prepare_output_dir
     from sim.results import _git_commit, _version
     from sim.scenario.loader import load_scenario, resolved_dict, scenario_hash
 
@@ -97,6 +99,9 @@ def cmd_identify(args: argparse.Namespace) -> int:
     def say(msg: str) -> None:
         print(msg, file=sys.stderr)
 
+    # finished evaluations are kept in the (owned) output folder as they arrive, so an
+    # interrupted run resumes; the finished folder swapped in at the end replaces them
+    prepare_output_dir(out, KIND)
     with building(out, KIND) as tmp:
         with open_executor(args.jobs, args.scheduler) as opened:
             result = slices(
@@ -107,6 +112,7 @@ def cmd_identify(args: argparse.Namespace) -> int:
                 parameters=names,
                 executor=opened.executor,
                 progress=say,
+                checkpoint=out / CHECKPOINT,
             )
             label = opened.label
         result.frame.to_csv(tmp / "slices.csv", index=False)

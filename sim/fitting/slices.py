@@ -33,11 +33,15 @@ both).
 
 from __future__ import annotations
 
+import csv
+import hashlib
+import json
 import math
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
-from dataclasses import dataclass, replace
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -152,6 +156,62 @@ def _row(parameter: str, value: float, seed: int, result: tuple) -> dict[str, ob
     }
 
 
+class Checkpoint:
+    """Finished evaluations kept on disk as they arrive (`rows.csv`, one line each, flushed),
+    so an interrupted run resumes where it stopped; `key.json` names what they are the
+    evaluations of (scenario, settings, fitted months, strengths), and a different key
+    starts over. The point's own evaluations are always made again: their loss terms, not
+    kept here, set the threshold."""
+
+    def __init__(self, folder: Path, key: str) -> None:
+        self.folder = folder
+        self.rows = folder / "rows.csv"
+        folder.mkdir(parents=True, exist_ok=True)
+        stamp = folder / "key.json"
+        old = json.loads(stamp.read_text()).get("key") if stamp.exists() else None
+        if old != key:
+            self.rows.unlink(missing_ok=True)
+            stamp.write_text(json.dumps({"key": key}) + "\n")
+
+    def load(self) -> dict[tuple[str, float, int], dict[str, object]]:
+        """The finished rows by (parameter, value, seed); a torn last line is dropped."""
+        if not self.rows.exists():
+            return {}
+        out = {}
+        with self.rows.open(newline="") as f:
+            for rec in csv.DictReader(f, fieldnames=list(SLICE_COLUMNS)):
+                try:
+                    row = {
+                        "parameter": rec["parameter"],
+                        "value": float(rec["value"]),
+                        "seed": int(rec["seed"]),
+                        **{c: float(rec[c]) for c in SLICE_COLUMNS[3:]},
+                    }
+                except (TypeError, ValueError):
+                    break  # a line cut short by the interruption: it and any after
+                row["stocks_within"] = int(row["stocks_within"])
+                out[(row["parameter"], row["value"], row["seed"])] = row
+        return out
+
+    def append(self, row: dict[str, object]) -> None:
+        with self.rows.open("a", newline="") as f:
+            csv.writer(f).writerow(
+                [repr(row[c]) if isinstance(row[c], float) else row[c] for c in SLICE_COLUMNS]
+            )
+
+
+def checkpoint_key(
+    base: Scenario, through: pd.Period, settings: SliceSettings, names: Sequence[str]
+) -> str:
+    """What a checkpoint's rows are evaluations of (`Checkpoint`)."""
+    from sim.scenario.loader import scenario_hash
+
+    blob = json.dumps(
+        [scenario_hash(base), str(through), asdict(settings), list(names)], sort_keys=True
+    )
+    return hashlib.sha256(blob.encode()).hexdigest()[:16]
+
+
 def slices(
     base: Scenario,
     observed: pd.DataFrame,
@@ -161,8 +221,10 @@ def slices(
     parameters: Sequence[str] | None = None,
     executor: Executor | None = None,
     progress: Callable[[str], None] | None = None,
+    checkpoint: Path | None = None,
 ) -> Slices:
-    """Slices of the loss along each strength (all, or `parameters`) at `base`'s values."""
+    """Slices of the loss along each strength (all, or `parameters`) at `base`'s values;
+    with `checkpoint` (a folder), finished evaluations are kept there and reused."""
     say = progress or (lambda _msg: None)
     t0 = time.perf_counter()
     chosen = [P.BY_NAME[n] for n in parameters] if parameters else list(P.PARAMETERS)
@@ -190,23 +252,34 @@ def slices(
         f"{len(tasks)} evaluations ({len(chosen)} strengths x {settings.points} values x "
         f"{settings.seeds} seeds, and the point)"
     )
-    results = []
-    step = max(1, len(tasks) // 20)
-    if executor is None:
-        for i, t in enumerate(tasks):
-            results.append(evaluate(t))
-            if (i + 1) % step == 0:
-                say(f"  {i + 1}/{len(tasks)} ({time.perf_counter() - t0:.0f} s)")
-    else:
-        for i, r in enumerate(executor.map(evaluate, tasks)):
-            results.append(r)
-            if (i + 1) % step == 0:
-                say(f"  {i + 1}/{len(tasks)} ({time.perf_counter() - t0:.0f} s)")
-    frame = pd.DataFrame(
-        [_row(n, v, s, r) for (n, v, s), r in zip(labels, results, strict=True)],
-        columns=list(SLICE_COLUMNS),
+    store = (
+        Checkpoint(checkpoint, checkpoint_key(base, through, settings, [p.name for p in chosen]))
+        if checkpoint is not None
+        else None
     )
-    point_terms = results[0][2]
+    done = store.load() if store is not None else {}
+    todo = [i for i, (n, v, s) in enumerate(labels) if n == "" or (n, v, s) not in done]
+    if len(todo) < len(tasks):
+        say(f"resuming: {len(tasks) - len(todo)} evaluations done, {len(todo)} to go")
+    rows: dict[int, dict[str, object]] = {
+        i: done[lab] for i, lab in enumerate(labels) if lab[0] != "" and lab in done
+    }
+    point_terms = None
+    step = max(1, len(todo) // 20)
+    found = (
+        map(evaluate, (tasks[i] for i in todo))
+        if executor is None
+        else executor.map(evaluate, [tasks[i] for i in todo])
+    )
+    for k, (i, r) in enumerate(zip(todo, found, strict=True)):
+        rows[i] = _row(*labels[i], r)
+        if i == 0:  # the point at the first seed: its terms set the threshold
+            point_terms = r[2]
+        if store is not None and labels[i][0] != "":
+            store.append(rows[i])
+        if (k + 1) % step == 0:
+            say(f"  {k + 1}/{len(todo)} ({time.perf_counter() - t0:.0f} s)")
+    frame = pd.DataFrame([rows[i] for i in range(len(tasks))], columns=list(SLICE_COLUMNS))
     point_loss = float(frame.loc[frame["parameter"] == "", "loss"].mean())
     n_terms = 8 * len(obs.months) + POLICY_WEIGHT * len(obs.targets)
     dispersion = max(1.0, point_loss / n_terms)
