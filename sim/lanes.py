@@ -56,12 +56,32 @@ class Lanes:
             empty = np.empty(0, dtype=np.int64)  # load the kernel now, not in the run
             self._advance_compiled(empty, np.empty(0), np.empty(0), empty, 0.0)
         else:
-            self._busy: list[tuple[float, int]] = []
+            # the busy lanes as a heap of (completion time, party id), or (None) as arrays
+            # of both sorted by (time, id), as `_advance_free` keeps them: see `_heap`
+            self._busy: list[tuple[float, int]] | None = []
+            self._busy_end = np.empty(0)
+            self._busy_id = np.empty(0, dtype=np.int64)
             self._queue: list[tuple[int, float, int, float]] = []
 
     @property
     def waiting(self) -> int:
         return int(self._n[1]) if self.compiled else len(self._queue)
+
+    def _heap(self) -> list[tuple[float, int]]:
+        """The busy lanes as a heap (a sorted list is one), for the Python loop."""
+        if self._busy is None:
+            ends, ids = self._busy_end.tolist(), self._busy_id.tolist()
+            self._busy = list(zip(ends, ids, strict=True))
+        return self._busy
+
+    def _sorted(self) -> tuple[np.ndarray, np.ndarray]:
+        """The busy lanes as arrays of completion times and ids sorted by (time, id)."""
+        if self._busy is not None:
+            end = np.array([e for e, _ in self._busy], dtype=np.float64)
+            who = np.array([i for _, i in self._busy], dtype=np.int64)
+            order = np.lexsort((who, end))
+            self._busy_end, self._busy_id, self._busy = end[order], who[order], None
+        return self._busy_end, self._busy_id
 
     def advance(
         self,
@@ -125,8 +145,13 @@ def _advance_python(lanes: Lanes, ids, t_arrival, service, rank, until):
     Arrival by arrival (then a last stop at `until`): first the completions strictly
     before it (an arrival at the same instant as a completion is taken first), then the
     arrival. A lane freed while parties wait goes on with the next of them at once
-    (`heapreplace`: the same heap as a pop then a push)."""
-    busy, queue, c = lanes._busy, lanes._queue, lanes.lanes
+    (`heapreplace`: the same heap as a pop then a push).
+
+    Most days nobody waits (a free lane for every arrival): those are played with numpy
+    instead, the same numbers (`_nobody_waits`, `_advance_free`)."""
+    if not lanes._queue and _nobody_waits(lanes, t_arrival, service, until):
+        return _advance_free(lanes, ids, t_arrival, service, until)
+    busy, queue, c = lanes._heap(), lanes._queue, lanes.lanes
     push, pop, replace = heapq.heappush, heapq.heappop, heapq.heapreplace
     done_id: list[int] = []
     done_t: list[float] = []
@@ -159,6 +184,42 @@ def _advance_python(lanes: Lanes, ids, t_arrival, service, rank, until):
         np.array(start_id, dtype=np.int64),
         np.array(start_t),
     )
+
+
+def _nobody_waits(lanes: Lanes, t_arrival, service, until: float) -> bool:
+    """Whether every arrival finds a free lane, with nobody waiting before it.
+
+    If nobody waited before arrival i, the lanes busy when it arrives are those of the
+    parties on hand before today, and of the earlier arrivals j, ending at or after it
+    (a completion at the same instant comes after the arrival): j < i with
+    t_j + s_j >= t_i. With times sorted and services >= 0, a party ending strictly before
+    t_i arrived before it, so the earlier ones ending before t_i are all those ending
+    before t_i: one `searchsorted`. Nobody waits iff fewer than `lanes` are busy at
+    every arrival (by induction over the arrivals)."""
+    n = len(t_arrival)
+    if not n:
+        return True
+    if not t_arrival[-1] < until or not (service >= 0.0).all():
+        return False  # (an arrival at or after `until` is not taken: the loop's case)
+    before, _ = lanes._sorted()
+    ends = np.sort(t_arrival + service)
+    busy = np.arange(n) - ends.searchsorted(t_arrival, side="left")
+    busy += len(before) - before.searchsorted(t_arrival, side="left")
+    return int(busy.max()) < lanes.lanes
+
+
+def _advance_free(lanes: Lanes, ids, t_arrival, service, until: float):
+    """`_advance_python` for a day on which nobody waits: each arrival starts at once,
+    and the day's completions are the lanes' ends before `until` in (time, id) order,
+    the order the heap pops them in; the rest stay busy."""
+    end, who = lanes._sorted()
+    end = np.concatenate([end, t_arrival + service])
+    who = np.concatenate([who, ids])
+    order = np.lexsort((who, end))
+    end, who = end[order], who[order]
+    k = int(end.searchsorted(until, side="left"))  # ends strictly before `until`
+    lanes._busy_end, lanes._busy_id = end[k:], who[k:]
+    return who[:k], end[:k], np.empty(0, dtype=np.int64), np.empty(0)
 
 
 def _kernel():
