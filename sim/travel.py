@@ -59,11 +59,12 @@ class Travel:
         self.g_extra = stream(sc.seed, "departures_extra", replication)
         self.g_journey = stream(sc.seed, "journey", replication)
         self.g_retry = stream(sc.seed, "journey_retry", replication)
-        # parties in transit, by the day their journey ends: arrivals at the border
-        # (time, nat, group, size, transited, sought, at_port) and stops or settling on the
-        # way (kind, nat, group, size)
-        self._arrivals = DayBuckets()
-        self._ends = DayBuckets()
+        # parties in transit, by the day their journey ends (arrivals at the border, stops
+        # or settling on the way): rows of (kind, time, nat, group, size, transited,
+        # sought, at_port), filed together (one sort and one split a day, not two) and
+        # popped on that day (`_ending`) for `journeys_end` and `arrivals`
+        self._journeys = DayBuckets()
+        self._today: tuple[int, np.ndarray | None] = (-1, None)
         self._launched: list[tuple[np.ndarray, ...]] = []  # today's batches, until filed
         self._ix = {
             m: rec.index(m)
@@ -175,21 +176,30 @@ class Travel:
             day, ix["sought_protection"], np.bincount(cells[applied], size[applied], N_CELLS)
         )
         end_day = time.astype(np.int64)  # journeys take time: never before departure
-        due = end_day < self.days
-        a = due & (kind == ARRIVE)
-        self._arrivals.add(
-            end_day[a], time[a], nat[a], grp[a], size[a], transited[a], sought[a], port[a]
+        due = (end_day < self.days).nonzero()[0]
+        self._journeys.add(
+            end_day[due],
+            *(c[due] for c in (kind, time, nat, grp, size, transited, sought, port)),
         )
-        ended = due & (kind != ARRIVE)
-        self._ends.add(end_day[ended], kind[ended], nat[ended], grp[ended], size[ended])
+
+    def _ending(self, day: int, arrive: bool) -> np.ndarray | None:
+        """The rows of the journeys ending on `day` that arrive at the border (`arrive`),
+        or that end on the way; each in filing order."""
+        if self._today[0] != day:
+            self._today = (day, self._journeys.pop(day))
+        rows = self._today[1]
+        if rows is None:
+            return None
+        rows = rows[(rows[:, 0] == ARRIVE) == arrive]
+        return rows if len(rows) else None
 
     def journeys_end(self, day: int, count_stop_as_consequence: bool, consequences: int):
         """Parties stopped in Mexico or settling in a transit country today (recorded);
         returns the stopped ones as (nationality, group, size), or None."""
-        rows = self._ends.pop(day)
+        rows = self._ending(day, arrive=False)
         if rows is None:
             return None
-        kind, nat, grp, size = rows.T.astype(np.int64)
+        kind, nat, grp, size = rows[:, [0, 2, 3, 4]].T.astype(np.int64)
         cells = nat * 3 + grp
         rec, ix = self.rec, self._ix
         settle = kind == PROTECTION
@@ -209,8 +219,8 @@ class Travel:
 
     def arrivals(self, day: int) -> Batch:
         """Parties whose journey ends at the border today (unsorted)."""
-        rows = self._arrivals.pop(day)
+        rows = self._ending(day, arrive=True)
         if rows is None:
             return Batch.empty()
-        t, nat, grp, size, transited, sought, port = rows.T
+        _, t, nat, grp, size, transited, sought, port = rows.T
         return Batch(nat, grp, size, transited, sought, port != 0, t, t)
