@@ -85,7 +85,7 @@ class Custody:
         more = np.concatenate([[0.0], np.cumsum(more_size, dtype=float)])
         return held - more[np.searchsorted(more_t, t, side="left")]
 
-    def end_of_day(self, day: int) -> np.ndarray | None:
+    def end_of_day(self, day: int) -> tuple[np.ndarray, ...] | None:
         """Total the day's exits, advance the 72-hour threshold to the end of `day`, and
         return the exits as columns (cell, persons, exit time, state after), or None."""
         batches = self._exits.pop(day, None)
@@ -107,7 +107,7 @@ class Custody:
             old = day_in <= self._counted_through
             self.over72 -= np.bincount(cell[old], size[old], N_CELLS)
             rec.move_cells(IN_CUSTODY, dst, cell, size)
-            out = np.stack([cell, size, t_out, dst])
+            out = (cell, size, t_out, dst)
             gone = float(size.sum())
         if day == self._day:
             self.occupancy += self._in_cum[-1]

@@ -242,24 +242,25 @@ class Model:
             if metered.any():
                 self.metering.join(day, arrived.take(metered).in_time_order())
                 arrived = arrived.take(~metered)
-        source = [np.full(len(arrived), IN_TRANSIT)]
-        walk_ins = self.walk_ins.pop(day, [])
-        for back, src in walk_ins:
-            source.append(np.full(len(back), src))
+        walk_ins = self.walk_ins.pop(day, None)
+        source: int | np.ndarray = IN_TRANSIT  # the state each entry comes from
         if walk_ins:
+            source = np.concatenate(
+                [np.full(len(arrived), IN_TRANSIT), *(np.full(len(b), s) for b, s in walk_ins)]
+            )
             arrived = Batch.concat([arrived, *(b for b, _ in walk_ins)])
-        source = np.concatenate(source)
         order = arrived.t.argsort(kind="stable")
-        entries, source = arrived.take(order), source[order]
+        entries = arrived.take(order)
+        if walk_ins:
+            source = source[order]
         cells, size, at_port = entries.cell, entries.size, entries.port
         rec, ix = self.rec, self._ix
-        rec.add_cells(day, ix["encounters"], np.bincount(cells, size, N_CELLS))
-        rec.add_cells(
-            day, ix["port_encounters"], np.bincount(cells[at_port], size[at_port], N_CELLS)
-        )
-        rec.add_cells(
-            day, ix["apprehensions"], np.bincount(cells[~at_port], size[~at_port], N_CELLS)
-        )
+        encounters = np.bincount(cells, size, N_CELLS)
+        at_ports = np.bincount(cells[at_port], size[at_port], N_CELLS)
+        rec.add_cells(day, ix["encounters"], encounters)
+        rec.add_cells(day, ix["port_encounters"], at_ports)
+        # whole persons: the difference is exactly the count between ports
+        rec.add_cells(day, ix["apprehensions"], encounters - at_ports)
         self.custody.enter(day, entries.t, cells, size, source)
         return entries
 
@@ -356,10 +357,9 @@ class Model:
                 )
         rec.snapshot(day, extra, indicators, per_agreement)
 
-    def _count_exits(self, day: int, exits: np.ndarray) -> None:
+    def _count_exits(self, day: int, exits: tuple[np.ndarray, ...]) -> None:
         """Flows, consequences and re-attempts of the day's custody exits, all at once."""
-        cell, size, t, dst = exits
-        cell, dst = cell.astype(np.int64), dst.astype(np.int64)
+        cell, size, t, dst = exits  # (integer cells and states, float persons and times)
         rec, ix = self.rec, self._ix
         persons = np.bincount(dst * N_CELLS + cell, size, N_STATES * N_CELLS)
         persons = persons.reshape(N_STATES, N_CELLS)  # by state after custody, cell
