@@ -55,8 +55,8 @@ class DayBuckets:
 
     def __init__(self) -> None:
         self._chunks: defaultdict[int, list[np.ndarray]] = defaultdict(list)
-        # filed since the last pop, in filing order: (days, columns [column, row]) of a
-        # batch, or (day, row) of a single row
+        # filed since the last pop, in filing order: (days, rows [row, column]) of a batch,
+        # or (day, row) of a single row
         self._pending: list[tuple[np.ndarray, np.ndarray] | tuple[int, tuple]] = []
 
     def add(self, days: np.ndarray, *columns: np.ndarray) -> None:
@@ -66,7 +66,12 @@ class DayBuckets:
         cols = np.empty((len(columns), len(days)))
         for j, column in enumerate(columns):
             cols[j] = column
-        self._pending.append((days, cols))
+        self._pending.append((days, cols.T))
+
+    def add_rows(self, days: np.ndarray, rows: np.ndarray) -> None:
+        """File `rows[i]` (float64 [row, column]; kept, not copied) under `days[i]`."""
+        if len(days):
+            self._pending.append((days, rows))
 
     def add_one(self, day: int, row: tuple[float, ...]) -> None:
         self._pending.append((day, row))
@@ -83,27 +88,27 @@ class DayBuckets:
     def _file_pending(self) -> None:
         """File the pending batches and rows under their days (stable: filing order)."""
         days_parts: list[np.ndarray] = []
-        cols_parts: list[np.ndarray] = []
+        rows_parts: list[np.ndarray] = []
         singles: list[tuple[int, tuple]] = []
         for item in self._pending:
             if isinstance(item[1], np.ndarray):
                 if singles:
-                    _append_singles(singles, days_parts, cols_parts)
+                    _append_singles(singles, days_parts, rows_parts)
                     singles = []
                 days_parts.append(item[0])
-                cols_parts.append(item[1])
+                rows_parts.append(item[1])
             else:
                 singles.append(item)
         if singles:
-            _append_singles(singles, days_parts, cols_parts)
+            _append_singles(singles, days_parts, rows_parts)
         self._pending.clear()
         if len(days_parts) == 1:
-            days, cols = days_parts[0], cols_parts[0]
+            days, rows = days_parts[0], rows_parts[0]
         else:
-            days, cols = np.concatenate(days_parts), np.concatenate(cols_parts, axis=1)
+            days, rows = np.concatenate(days_parts), np.concatenate(rows_parts)
         order = _stable_order(days)
         days = days[order]
-        rows = cols.T[order]
+        rows = np.take(rows, order, axis=0)
         starts = [0, *((days[1:] != days[:-1]).nonzero()[0] + 1).tolist()]
         chunks = self._chunks
         for d, lo, hi in zip(days[starts].tolist(), starts, [*starts[1:], len(days)], strict=True):
@@ -111,11 +116,11 @@ class DayBuckets:
 
 
 def _append_singles(
-    singles: list[tuple[int, tuple]], days_parts: list[np.ndarray], cols_parts: list[np.ndarray]
+    singles: list[tuple[int, tuple]], days_parts: list[np.ndarray], rows_parts: list[np.ndarray]
 ) -> None:
-    """A run of single rows, as one batch (days, columns [column, row])."""
+    """A run of single rows, as one batch (days, rows [row, column])."""
     days_parts.append(np.array([d for d, _ in singles], dtype=np.int64))
-    cols_parts.append(np.array([row for _, row in singles], dtype=float).T)
+    rows_parts.append(np.array([row for _, row in singles], dtype=float))
 
 
 def _stable_order(days: np.ndarray) -> np.ndarray:
