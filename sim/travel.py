@@ -172,7 +172,7 @@ class Travel:
         if due.all():
             self._journeys.add_rows(end_day, rows)
         else:
-            self._journeys.add_rows(end_day[due], rows[due])
+            self._journeys.add_rows(end_day[due], rows.compress(due, axis=0))
 
     def _ending(self, day: int, arrive: bool) -> np.ndarray | None:
         """The rows of the journeys ending on `day` that arrive at the border (`arrive`),
@@ -182,7 +182,7 @@ class Travel:
         rows = self._today[1]
         if rows is None:
             return None
-        rows = rows[(rows[:, 0] == ARRIVE) == arrive]
+        rows = rows.compress((rows[:, _KIND] == ARRIVE) == arrive, axis=0)  # (fast)
         return rows if len(rows) else None
 
     def journeys_end(self, day: int, count_stop_as_consequence: bool, consequences: int):

@@ -106,12 +106,11 @@ def test_compiled_and_python_kernels_agree_a_day_at_a_time():
 
 
 def test_quiet_days_played_with_numpy_match_the_loop(monkeypatch):
-    """The Python kernel plays a day on which nobody waits with numpy (`_advance_free`):
-    the same outputs and state as its loop, over days alternating quiet and congested,
-    with ties (arrivals at the day's start, at a completion's instant, no service)."""
+    """The Python kernel plays a day on which nobody waits with numpy (`_free_day`): the
+    same outputs and state as its loop, over days alternating quiet and congested, with
+    ties (arrivals at the day's start, at a completion's instant, no service)."""
     import sim.lanes as lanes_module
 
-    loop_free = Lanes(20, compiled=False)
     g = np.random.default_rng(11)
     days, first = [], 0
     for day in range(300):
@@ -125,8 +124,9 @@ def test_quiet_days_played_with_numpy_match_the_loop(monkeypatch):
             t = np.sort(t)
         days.append((np.arange(first, first + n), t, svc, g.integers(0, 3, n), day + 1.0))
         first += n
-    fast = [loop_free.advance(*d) for d in days]
-    monkeypatch.setattr(lanes_module, "_nobody_waits", lambda *a: False)
+    lanes = Lanes(20, compiled=False)
+    fast = [lanes.advance(*d) for d in days]
+    monkeypatch.setattr(lanes_module, "_free_day", lambda *a: None)
     loop = Lanes(20, compiled=False)
     slow = [loop.advance(*d) for d in days]
     quiet = sum(not len(f[2]) for f in fast)
@@ -134,7 +134,7 @@ def test_quiet_days_played_with_numpy_match_the_loop(monkeypatch):
     for day, (a, b) in enumerate(zip(fast, slow, strict=True)):
         for x, y in zip(a, b, strict=True):
             assert x.dtype == y.dtype and np.array_equal(x, y), day
-    assert loop_free.waiting == loop.waiting
+    assert lanes.waiting == loop.waiting
 
 
 @pytest.mark.slow
