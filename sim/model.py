@@ -218,7 +218,7 @@ class Model:
             kids = done.take(child)
             self.custody.leave(kids.cell, kids.size, kids.t_in, kids.t + self.hhs_days, HHS)
             done = done.take(~child)
-        rest = [Batch.of_parties([(float(day), p) for p in fallbacks])]
+        rest = [Batch.of_parties([(float(day), p) for p in fallbacks])] if fallbacks else []
         if self.agreements_on[day] and len(done):
             others, transfers = refer(self.desks, day, done)
             for party, desk, t in transfers:
@@ -289,10 +289,11 @@ class Model:
         if not len(batch):
             return
         mpp = self.mpp.enrol(day, batch)
+        rest = batch
         if mpp.any():
             m = batch.take(mpp)
             self.custody.leave(m.cell, m.size, m.t_in, m.t, MPP_WAITING)
-        rest = batch.take(~mpp)
+            rest = batch.take(~mpp)
 
         def held_at(t: np.ndarray) -> np.ndarray:
             return self.custody.held_at(t, batch.t, batch.size)
