@@ -59,7 +59,7 @@ from sim.mpp import RemainInMexico
 from sim.party import Batch, Party
 from sim.reattempts import Reattempts
 from sim.receiving import ReceivingSystem
-from sim.recorder import N_CELLS, N_STATES, Recorder
+from sim.recorder import N_CELLS, Recorder
 from sim.results import RunResult
 from sim.rng import stream
 from sim.scenario.schema import Scenario
@@ -360,10 +360,9 @@ class Model:
 
     def _count_exits(self, day: int, exits: tuple[np.ndarray, ...]) -> None:
         """Flows, consequences and re-attempts of the day's custody exits, all at once."""
-        cell, size, t, dst = exits  # (integer cells and states, float persons and times)
+        # integer cells and states, float persons and times; persons by state after, cell
+        cell, size, t, dst, persons = exits
         rec, ix = self.rec, self._ix
-        persons = np.bincount(dst * N_CELLS + cell, size, N_STATES * N_CELLS)
-        persons = persons.reshape(N_STATES, N_CELLS)  # by state after custody, cell
         for state, metric in _EXIT_FLOWS:
             rec.add_cells(day, ix[metric], persons[state])
         if self.consequence_states:

@@ -97,6 +97,14 @@ class Recorder:
         into = np.bincount(np.asarray(dst) * N_CELLS + cells, weights=sizes, minlength=n)
         self.ledger += (into - out).astype(np.int64)  # whole persons
 
+    def leave_state(self, src: int, persons: np.ndarray) -> None:
+        """`move_cells` from `src` for persons already counted by state after x cell (flat,
+        as `np.bincount(dst * N_CELLS + cells, sizes)`): the same whole numbers."""
+        into = persons.astype(np.int64)
+        self.ledger += into
+        out = src * N_CELLS
+        self.ledger[out : out + N_CELLS] -= into.reshape(N_STATES, N_CELLS).sum(axis=0)
+
     def _move_cells_between(self, src: int, dst: int, cells, sizes) -> None:
         """`move_cells` from one state to one other: a count per cell, taken from `src`'s
         row of the ledger and added to `dst`'s (the same whole numbers as the general case)."""
