@@ -70,8 +70,8 @@ class DayBuckets:
         # or (day, row) of a single row
         self._pending: list[tuple[np.ndarray, np.ndarray] | tuple[int, tuple]] = []
 
-    def add(self, days: np.ndarray, *columns: np.ndarray) -> None:
-        """File row i under `days[i]`."""
+    def add(self, days: np.ndarray, *columns: np.ndarray | float) -> None:
+        """File row i under `days[i]` (a column may be one number for all rows)."""
         if not len(days):
             return
         cols = np.empty((len(columns), len(days)))

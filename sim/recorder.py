@@ -110,7 +110,13 @@ class Recorder:
         row of the ledger and added to `dst`'s (the same whole numbers as the general case)."""
         if src == dst or not len(cells):
             return
-        persons = np.bincount(cells, weights=sizes, minlength=N_CELLS).astype(np.int64)
+        self.move_persons(src, dst, np.bincount(cells, weights=sizes, minlength=N_CELLS))
+
+    def move_persons(self, src: int, dst: int, persons: np.ndarray) -> None:
+        """Move persons counted per cell (whole numbers) from state `src` to state `dst`."""
+        if src == dst:
+            return
+        persons = persons.astype(np.int64)
         led, out, into = self.ledger, src * N_CELLS, dst * N_CELLS
         led[out : out + N_CELLS] -= persons
         led[into : into + N_CELLS] += persons

@@ -192,18 +192,18 @@ class Travel:
         if rows is None:
             return None
         kind, nat, grp, size = rows[:, [0, 2, 3, 4]].T.astype(np.int64)
-        cells = nat * 3 + grp
         rec, ix = self.rec, self._ix
-        settle = kind == PROTECTION
-        if settle.any():
-            rec.move_cells(IN_TRANSIT, PROTECTED, cells[settle], size[settle])
-            people = np.bincount(cells[settle], size[settle], N_CELLS)
-            rec.add_cells(day, ix["protection_en_route"], people)
+        # persons by kind of end x cell, in one count
+        people = np.bincount(kind * N_CELLS + nat * 3 + grp, size, 3 * N_CELLS)
+        people = people.reshape(3, N_CELLS)
+        if people[PROTECTION].any():
+            rec.move_persons(IN_TRANSIT, PROTECTED, people[PROTECTION])
+            rec.add_cells(day, ix["protection_en_route"], people[PROTECTION])
         stop = kind == STOPPED
         if not stop.any():
             return None
-        rec.move_cells(IN_TRANSIT, STOPPED_MX, cells[stop], size[stop])
-        people = np.bincount(cells[stop], size[stop], N_CELLS)
+        people = people[STOPPED]
+        rec.move_persons(IN_TRANSIT, STOPPED_MX, people)
         rec.add_cells(day, ix["stopped_in_mexico"], people)
         if count_stop_as_consequence:
             rec.add_cells(day, consequences, people)
