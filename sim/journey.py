@@ -266,18 +266,19 @@ class JourneyPlanner:
     def _durations(self, route: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Leg durations [party, leg]: the mean where fixed, else gamma draws, one call per
         shape class (in the classes' order) for that class's legs in row-major order. The
-        legs of each class are found by one stable sort of the classes, not a mask per class."""
+        legs of each class are found by a mask per class: a few times faster than one
+        stable sort of the classes for a block's 100,000 legs, and no slower for a day's."""
         dur = self.leg_mean[route]
         if not len(self.shapes):
             return dur
         cls = self.leg_class[route].ravel()
-        order = cls.argsort(kind="stable")  # row-major order within each class
-        bounds = np.bincount(cls + 1, minlength=len(self.shapes) + 1).cumsum().tolist()
-        if bounds[0] == len(cls):  # no leg with a drawn duration
-            return dur
-        flat, scale = dur.reshape(-1), self.leg_scale[route].reshape(-1)
+        flat, scale = dur.reshape(-1), None
         for c, shape in enumerate(self.shapes.tolist()):
-            at = order[bounds[c] : bounds[c + 1]]
+            at = (cls == c).nonzero()[0]  # row-major order
+            if not len(at):
+                continue  # (a draw of none takes no number from the stream)
+            if scale is None:
+                scale = self.leg_scale[route].reshape(-1)
             flat[at] = rng.standard_gamma(shape, len(at)) * scale[at]
         return dur
 
