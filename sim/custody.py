@@ -21,7 +21,7 @@ import numpy as np
 
 from sim.context import Context
 from sim.domain import STATE_INDEX
-from sim.recorder import N_CELLS
+from sim.recorder import N_CELLS, N_STATES
 
 IN_CUSTODY = STATE_INDEX["in_custody"]
 
@@ -85,9 +85,10 @@ class Custody:
         more = np.concatenate([[0.0], np.cumsum(more_size, dtype=float)])
         return held - more[np.searchsorted(more_t, t, side="left")]
 
-    def end_of_day(self, day: int) -> np.ndarray | None:
+    def end_of_day(self, day: int) -> tuple[np.ndarray, ...] | None:
         """Total the day's exits, advance the 72-hour threshold to the end of `day`, and
-        return the exits as columns (cell, persons, exit time, state after), or None."""
+        return the exits as columns (cell, persons, exit time, state after) and their
+        persons by state after and cell, or None."""
         batches = self._exits.pop(day, None)
         out = None
         gone = 0.0
@@ -106,8 +107,10 @@ class Custody:
             # is the threshold in force when each of them left)
             old = day_in <= self._counted_through
             self.over72 -= np.bincount(cell[old], size[old], N_CELLS)
-            rec.move_cells(IN_CUSTODY, dst, cell, size)
-            out = np.stack([cell, size, t_out, dst])
+            # persons by state after custody x cell: the ledger's move, and the flows
+            persons = np.bincount(dst * N_CELLS + cell, size, N_STATES * N_CELLS)
+            rec.leave_state(IN_CUSTODY, persons)
+            out = (cell, size, t_out, dst, persons.reshape(N_STATES, N_CELLS))
             gone = float(size.sum())
         if day == self._day:
             self.occupancy += self._in_cum[-1]

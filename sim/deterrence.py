@@ -90,8 +90,8 @@ class PerceivedRisk:
             outcomes, consequences = self.observed(src)
             self._num += a * (consequences - self._num)
             self._den += a * (outcomes - self._den)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            base = np.where(self._den > 0, self._num / np.where(self._den > 0, self._den, 1.0), 0.0)
+        # num / den where den > 0, else 0 (divided only there: no warning to silence)
+        base = np.divide(self._num, self._den, out=np.zeros(N_CELLS), where=self._den > 0)
         self.risk = np.clip(base + self.shift[day], 0.0, 1.0)
         momentum = self._momentum(day)
         if day < self.ref_day or self.effect == 0.0:

@@ -47,26 +47,42 @@ class DayBuckets:
     it travels, and the event queue holds only the current day's arrivals.
 
     Rows hold whatever columns the caller passes, as float64 (times, and integer codes far
-    below 2**53, so exact). What is filed waits in a pending list until the next `pop`,
-    which files it all under its days at once (one sort and one split for all the batches
-    and single rows filed since, in filing order: the same rows in the same order per day
-    as filing each at once, for fewer, larger pieces).
+    below 2**53, so exact). `pop(day)` gives the rows filed under `day` in filing order.
+
+    What is filed waits in a pending list until the next `pop`, which files it all at once
+    (one stable sort for the batches and single rows filed since). A day's filings span
+    some sixty days, and a piece per day filed, then sixty pieces joined per day popped,
+    cost more than the rows' sorting: so rows are filed under their day only in the bins
+    (`2**SHIFT` days) already opened, and under their bin after that. A bin is opened when
+    a day of it is popped: its pieces, all filed before any row of its days went to a
+    day, are sorted by day at once (stable: filing order) and split per day, ahead of
+    whatever is filed later.
     """
+
+    SHIFT = 4  # bins of 16 days
 
     def __init__(self) -> None:
         self._chunks: defaultdict[int, list[np.ndarray]] = defaultdict(list)
-        # filed since the last pop, in filing order: (days, columns [column, row]) of a
-        # batch, or (day, row) of a single row
+        # by bin not opened yet: pieces (days, rows [row, column]), in filing order
+        self._bins: defaultdict[int, list[tuple[np.ndarray, np.ndarray]]] = defaultdict(list)
+        self._opened = -1  # the bins up to this one are opened
+        # filed since the last pop, in filing order: (days, rows [row, column]) of a batch,
+        # or (day, row) of a single row
         self._pending: list[tuple[np.ndarray, np.ndarray] | tuple[int, tuple]] = []
 
-    def add(self, days: np.ndarray, *columns: np.ndarray) -> None:
-        """File row i under `days[i]`."""
+    def add(self, days: np.ndarray, *columns: np.ndarray | float) -> None:
+        """File row i under `days[i]` (a column may be one number for all rows)."""
         if not len(days):
             return
         cols = np.empty((len(columns), len(days)))
         for j, column in enumerate(columns):
             cols[j] = column
-        self._pending.append((days, cols))
+        self._pending.append((days, cols.T))
+
+    def add_rows(self, days: np.ndarray, rows: np.ndarray) -> None:
+        """File `rows[i]` (float64 [row, column]; kept, not copied) under `days[i]`."""
+        if len(days):
+            self._pending.append((days, rows))
 
     def add_one(self, day: int, row: tuple[float, ...]) -> None:
         self._pending.append((day, row))
@@ -75,47 +91,82 @@ class DayBuckets:
         """All rows filed under `day` (removed), in filing order, or None."""
         if self._pending:
             self._file_pending()
+        while self._opened < day >> self.SHIFT:
+            self._opened += 1
+            self._open(self._opened)
         chunks = self._chunks.pop(day, None)
         if not chunks:
             return None
         return chunks[0] if len(chunks) == 1 else np.concatenate(chunks)
 
     def _file_pending(self) -> None:
-        """File the pending batches and rows under their days (stable: filing order)."""
-        days_parts: list[np.ndarray] = []
-        cols_parts: list[np.ndarray] = []
-        singles: list[tuple[int, tuple]] = []
-        for item in self._pending:
-            if isinstance(item[1], np.ndarray):
-                if singles:
-                    _append_singles(singles, days_parts, cols_parts)
-                    singles = []
-                days_parts.append(item[0])
-                cols_parts.append(item[1])
-            else:
-                singles.append(item)
-        if singles:
-            _append_singles(singles, days_parts, cols_parts)
+        """File the pending batches and rows under their days, or their bins if not opened."""
+        days, rows = _joined(self._pending)
         self._pending.clear()
-        if len(days_parts) == 1:
-            days, cols = days_parts[0], cols_parts[0]
-        else:
-            days, cols = np.concatenate(days_parts), np.concatenate(cols_parts, axis=1)
         order = _stable_order(days)
         days = days[order]
-        rows = cols.T[order]
-        starts = [0, *((days[1:] != days[:-1]).nonzero()[0] + 1).tolist()]
+        rows = np.take(rows, order, axis=0)
+        near = int(days.searchsorted((self._opened + 1) << self.SHIFT))
         chunks = self._chunks
-        for d, lo, hi in zip(days[starts].tolist(), starts, [*starts[1:], len(days)], strict=True):
+        for d, lo, hi in _runs(days[:near]):
+            chunks[d].append(rows[lo:hi])
+        if near < len(days):
+            days, rows = days[near:], rows[near:]
+            bins = self._bins
+            for b, lo, hi in _runs(days >> self.SHIFT):
+                bins[b].append((days[lo:hi], rows[lo:hi]))
+
+    def _open(self, b: int) -> None:
+        """File bin `b`'s rows under their days."""
+        pieces = self._bins.pop(b, None)
+        if not pieces:
+            return
+        days = np.concatenate([d for d, _ in pieces])
+        rows = np.concatenate([r for _, r in pieces])
+        order = _stable_order(days)
+        days, rows = days[order], np.take(rows, order, axis=0)
+        chunks = self._chunks
+        for d, lo, hi in _runs(days):
             chunks[d].append(rows[lo:hi])
 
 
+def _joined(
+    pending: list[tuple[np.ndarray, np.ndarray] | tuple[int, tuple]],
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pending batches and single rows as one batch (days, rows), in filing order."""
+    days_parts: list[np.ndarray] = []
+    rows_parts: list[np.ndarray] = []
+    singles: list[tuple[int, tuple]] = []
+    for item in pending:
+        if isinstance(item[1], np.ndarray):
+            if singles:
+                _append_singles(singles, days_parts, rows_parts)
+                singles = []
+            days_parts.append(item[0])
+            rows_parts.append(item[1])
+        else:
+            singles.append(item)
+    if singles:
+        _append_singles(singles, days_parts, rows_parts)
+    if len(days_parts) == 1:
+        return days_parts[0], rows_parts[0]
+    return np.concatenate(days_parts), np.concatenate(rows_parts)
+
+
+def _runs(keys: np.ndarray) -> zip:
+    """(key, start, stop) of each run of equal keys in sorted `keys`."""
+    if not len(keys):
+        return zip()
+    starts = [0, *((keys[1:] != keys[:-1]).nonzero()[0] + 1).tolist()]
+    return zip(keys[starts].tolist(), starts, [*starts[1:], len(keys)], strict=True)
+
+
 def _append_singles(
-    singles: list[tuple[int, tuple]], days_parts: list[np.ndarray], cols_parts: list[np.ndarray]
+    singles: list[tuple[int, tuple]], days_parts: list[np.ndarray], rows_parts: list[np.ndarray]
 ) -> None:
-    """A run of single rows, as one batch (days, columns [column, row])."""
+    """A run of single rows, as one batch (days, rows [row, column])."""
     days_parts.append(np.array([d for d, _ in singles], dtype=np.int64))
-    cols_parts.append(np.array([row for _, row in singles], dtype=float).T)
+    rows_parts.append(np.array([row for _, row in singles], dtype=float))
 
 
 def _stable_order(days: np.ndarray) -> np.ndarray:
@@ -215,18 +266,19 @@ class JourneyPlanner:
     def _durations(self, route: np.ndarray, rng: np.random.Generator) -> np.ndarray:
         """Leg durations [party, leg]: the mean where fixed, else gamma draws, one call per
         shape class (in the classes' order) for that class's legs in row-major order. The
-        legs of each class are found by one stable sort of the classes, not a mask per class."""
+        legs of each class are found by a mask per class: a few times faster than one
+        stable sort of the classes for a block's 100,000 legs, and no slower for a day's."""
         dur = self.leg_mean[route]
         if not len(self.shapes):
             return dur
         cls = self.leg_class[route].ravel()
-        order = cls.argsort(kind="stable")  # row-major order within each class
-        bounds = np.bincount(cls + 1, minlength=len(self.shapes) + 1).cumsum().tolist()
-        if bounds[0] == len(cls):  # no leg with a drawn duration
-            return dur
-        flat, scale = dur.reshape(-1), self.leg_scale[route].reshape(-1)
+        flat, scale = dur.reshape(-1), None
         for c, shape in enumerate(self.shapes.tolist()):
-            at = order[bounds[c] : bounds[c + 1]]
+            at = (cls == c).nonzero()[0]  # row-major order
+            if not len(at):
+                continue  # (a draw of none takes no number from the stream)
+            if scale is None:
+                scale = self.leg_scale[route].reshape(-1)
             flat[at] = rng.standard_gamma(shape, len(at)) * scale[at]
         return dur
 

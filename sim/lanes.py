@@ -56,12 +56,30 @@ class Lanes:
             empty = np.empty(0, dtype=np.int64)  # load the kernel now, not in the run
             self._advance_compiled(empty, np.empty(0), np.empty(0), empty, 0.0)
         else:
-            self._busy: list[tuple[float, int]] = []
+            # the busy lanes as a heap of (completion time, party id), or (None) as arrays
+            # of both sorted by (time, id), as `_free_day` leaves them: see `_heap`
+            self._busy: list[tuple[float, int]] | None = []
+            self._busy_end = np.empty(0)
+            self._busy_id = np.empty(0, dtype=np.int64)
             self._queue: list[tuple[int, float, int, float]] = []
 
     @property
     def waiting(self) -> int:
         return int(self._n[1]) if self.compiled else len(self._queue)
+
+    def _heap(self) -> list[tuple[float, int]]:
+        """The busy lanes as a heap (a sorted list is one), for the Python loop."""
+        if self._busy is None:
+            ends, ids = self._busy_end.tolist(), self._busy_id.tolist()
+            self._busy = list(zip(ends, ids, strict=True))
+        return self._busy
+
+    def _busy_arrays(self) -> tuple[np.ndarray, np.ndarray]:
+        """The busy lanes as arrays of completion times and ids (in any order)."""
+        if self._busy is None:
+            return self._busy_end, self._busy_id
+        end = np.array([e for e, _ in self._busy], dtype=np.float64)
+        return end, np.array([i for _, i in self._busy], dtype=np.int64)
 
     def advance(
         self,
@@ -78,7 +96,7 @@ class Lanes:
         t_arrival = np.ascontiguousarray(t_arrival, dtype=np.float64)
         service = np.ascontiguousarray(service, dtype=np.float64)
         rank = np.ascontiguousarray(rank, dtype=np.int64)
-        if self.compiled:
+        if self.compiled:  # (as fast as `_free_day` on a free day of a large run)
             return self._advance_compiled(ids, t_arrival, service, rank, until)
         return _advance_python(self, ids, t_arrival, service, rank, until)
 
@@ -125,8 +143,17 @@ def _advance_python(lanes: Lanes, ids, t_arrival, service, rank, until):
     Arrival by arrival (then a last stop at `until`): first the completions strictly
     before it (an arrival at the same instant as a completion is taken first), then the
     arrival. A lane freed while parties wait goes on with the next of them at once
-    (`heapreplace`: the same heap as a pop then a push)."""
-    busy, queue, c = lanes._busy, lanes._queue, lanes.lanes
+    (`heapreplace`: the same heap as a pop then a push).
+
+    Most days nobody waits (a free lane for every arrival): those are played with numpy
+    instead, the same numbers (`_free_day`)."""
+    if not lanes._queue:
+        free = _free_day(*lanes._busy_arrays(), ids, t_arrival, service, until, lanes)
+        if free is not None:
+            done, t_done, lanes._busy_end, lanes._busy_id = free
+            lanes._busy = None  # (kept as the sorted arrays until the loop needs a heap)
+            return done, t_done, np.empty(0, dtype=np.int64), np.empty(0)
+    busy, queue, c = lanes._heap(), lanes._queue, lanes.lanes
     push, pop, replace = heapq.heappush, heapq.heappop, heapq.heapreplace
     done_id: list[int] = []
     done_t: list[float] = []
@@ -159,6 +186,34 @@ def _advance_python(lanes: Lanes, ids, t_arrival, service, rank, until):
         np.array(start_id, dtype=np.int64),
         np.array(start_t),
     )
+
+
+def _free_day(end, who, ids, t_arrival, service, until: float, lanes: Lanes):
+    """A day on which every arrival finds a free lane, played with numpy: (ids done,
+    completion times) in time order, and the lanes still busy at `until` as arrays of
+    completion times and ids sorted by (time, id) (a heap, as a sorted list is one); or
+    None if someone would wait (the loop's case). `end`, `who`: the lanes busy before.
+
+    Every party then starts on arrival, so the completions are all the lanes' ends before
+    `until`, in (time, id) order: the order a heap pops them in. Nobody waits iff fewer
+    than `lanes` are busy at every arrival (by induction over the arrivals): busy at
+    arrival i are the lanes busy before and the earlier arrivals, less those ending
+    strictly before t_i (one at the same instant ends after the arrival). With times
+    sorted and services >= 0, an arrival ending before t_i came before it, so those are
+    all the ends before t_i: i + (busy before) - (ends before t_i), one `searchsorted`."""
+    n, before = len(t_arrival), len(end)
+    if n and (not t_arrival[-1] < until or not (service >= 0.0).all()):
+        return None  # (an arrival at or after `until` is not taken in: the loop's case)
+    end = np.concatenate([end, t_arrival + service])
+    who = np.concatenate([who, ids])
+    order = np.lexsort((who, end))
+    end, who = end[order], who[order]
+    if n:
+        busy = np.arange(before, before + n) - end.searchsorted(t_arrival, side="left")
+        if int(busy.max()) >= lanes.lanes:
+            return None
+    k = int(end.searchsorted(until, side="left"))  # ends strictly before `until`
+    return who[:k], end[:k], end[k:], who[k:]
 
 
 def _kernel():

@@ -59,7 +59,7 @@ from sim.mpp import RemainInMexico
 from sim.party import Batch, Party
 from sim.reattempts import Reattempts
 from sim.receiving import ReceivingSystem
-from sim.recorder import N_CELLS, N_STATES, Recorder
+from sim.recorder import N_CELLS, Recorder
 from sim.results import RunResult
 from sim.rng import stream
 from sim.scenario.schema import Scenario
@@ -218,7 +218,7 @@ class Model:
             kids = done.take(child)
             self.custody.leave(kids.cell, kids.size, kids.t_in, kids.t + self.hhs_days, HHS)
             done = done.take(~child)
-        rest = [Batch.of_parties([(float(day), p) for p in fallbacks])]
+        rest = [Batch.of_parties([(float(day), p) for p in fallbacks])] if fallbacks else []
         if self.agreements_on[day] and len(done):
             others, transfers = refer(self.desks, day, done)
             for party, desk, t in transfers:
@@ -242,24 +242,25 @@ class Model:
             if metered.any():
                 self.metering.join(day, arrived.take(metered).in_time_order())
                 arrived = arrived.take(~metered)
-        source = [np.full(len(arrived), IN_TRANSIT)]
-        walk_ins = self.walk_ins.pop(day, [])
-        for back, src in walk_ins:
-            source.append(np.full(len(back), src))
+        walk_ins = self.walk_ins.pop(day, None)
+        source: int | np.ndarray = IN_TRANSIT  # the state each entry comes from
         if walk_ins:
+            source = np.concatenate(
+                [np.full(len(arrived), IN_TRANSIT), *(np.full(len(b), s) for b, s in walk_ins)]
+            )
             arrived = Batch.concat([arrived, *(b for b, _ in walk_ins)])
-        source = np.concatenate(source)
         order = arrived.t.argsort(kind="stable")
-        entries, source = arrived.take(order), source[order]
+        entries = arrived.take(order)
+        if walk_ins:
+            source = source[order]
         cells, size, at_port = entries.cell, entries.size, entries.port
         rec, ix = self.rec, self._ix
-        rec.add_cells(day, ix["encounters"], np.bincount(cells, size, N_CELLS))
-        rec.add_cells(
-            day, ix["port_encounters"], np.bincount(cells[at_port], size[at_port], N_CELLS)
-        )
-        rec.add_cells(
-            day, ix["apprehensions"], np.bincount(cells[~at_port], size[~at_port], N_CELLS)
-        )
+        encounters = np.bincount(cells, size, N_CELLS)
+        at_ports = np.bincount(cells[at_port], size[at_port], N_CELLS)
+        rec.add_cells(day, ix["encounters"], encounters)
+        rec.add_cells(day, ix["port_encounters"], at_ports)
+        # whole persons: the difference is exactly the count between ports
+        rec.add_cells(day, ix["apprehensions"], encounters - at_ports)
         self.custody.enter(day, entries.t, cells, size, source)
         return entries
 
@@ -288,10 +289,11 @@ class Model:
         if not len(batch):
             return
         mpp = self.mpp.enrol(day, batch)
+        rest = batch
         if mpp.any():
             m = batch.take(mpp)
             self.custody.leave(m.cell, m.size, m.t_in, m.t, MPP_WAITING)
-        rest = batch.take(~mpp)
+            rest = batch.take(~mpp)
 
         def held_at(t: np.ndarray) -> np.ndarray:
             return self.custody.held_at(t, batch.t, batch.size)
@@ -356,13 +358,11 @@ class Model:
                 )
         rec.snapshot(day, extra, indicators, per_agreement)
 
-    def _count_exits(self, day: int, exits: np.ndarray) -> None:
+    def _count_exits(self, day: int, exits: tuple[np.ndarray, ...]) -> None:
         """Flows, consequences and re-attempts of the day's custody exits, all at once."""
-        cell, size, t, dst = exits
-        cell, dst = cell.astype(np.int64), dst.astype(np.int64)
+        # integer cells and states, float persons and times; persons by state after, cell
+        cell, size, t, dst, persons = exits
         rec, ix = self.rec, self._ix
-        persons = np.bincount(dst * N_CELLS + cell, size, N_STATES * N_CELLS)
-        persons = persons.reshape(N_STATES, N_CELLS)  # by state after custody, cell
         for state, metric in _EXIT_FLOWS:
             rec.add_cells(day, ix[metric], persons[state])
         if self.consequence_states:

@@ -71,11 +71,11 @@ class Batch:
         self.t = np.asarray(t, dtype=np.float64)
 
     @classmethod
-    def _of(cls, *columns: np.ndarray) -> Batch:
+    def _of(cls, nat, grp, size, transited, sought, port, t_in, t) -> Batch:
         """From columns already of the right types (no conversion: the hot path)."""
         out = cls.__new__(cls)
-        for name, col in zip(cls.COLUMNS, columns, strict=True):
-            setattr(out, name, col)
+        out.nat, out.grp, out.size, out.transited, out.sought = nat, grp, size, transited, sought
+        out.port, out.t_in, out.t = port, t_in, t
         return out
 
     def __len__(self) -> int:
@@ -87,8 +87,8 @@ class Batch:
 
     @classmethod
     def empty(cls) -> Batch:
-        z = np.empty(0)
-        return cls(z, z, z, z, z, z, z, z)
+        """No rows (its empty columns are shared: nothing can be written into them)."""
+        return cls._of(*_EMPTY)
 
     @classmethod
     def of_parties(cls, items: list[tuple[float, Party]]) -> Batch:
@@ -144,6 +144,9 @@ class Batch:
             Party(n, g, s, tr, so, pt, state, t)
             for n, g, s, tr, so, pt, t in zip(*(c.tolist() for c in cols), strict=True)
         ]
+
+
+_EMPTY = tuple(np.empty(0, dtype=d) for d in (np.int64,) * 5 + (np.bool_, np.float64, np.float64))
 
 
 class PartyTable:

@@ -55,9 +55,7 @@ class Reattempts:
         due = np.maximum(when.astype(np.int64), day + 1)
         ok = due < self.days
         sel = go.nonzero()[0][ok]
-        self._filed.add(
-            due[ok], nat[sel], grp[sel], size[sel], np.full(len(sel), state), origin[sel]
-        )
+        self._filed.add(due[ok], nat[sel], grp[sel], size[sel], state, origin[sel])
 
     def home(self, nat: int, grp: int, size: int, state: int, t: float, today: int) -> None:
         """One party home in `state` at time `t` (on `today`)."""

@@ -97,12 +97,26 @@ class Recorder:
         into = np.bincount(np.asarray(dst) * N_CELLS + cells, weights=sizes, minlength=n)
         self.ledger += (into - out).astype(np.int64)  # whole persons
 
+    def leave_state(self, src: int, persons: np.ndarray) -> None:
+        """`move_cells` from `src` for persons already counted by state after x cell (flat,
+        as `np.bincount(dst * N_CELLS + cells, sizes)`): the same whole numbers."""
+        into = persons.astype(np.int64)
+        self.ledger += into
+        out = src * N_CELLS
+        self.ledger[out : out + N_CELLS] -= into.reshape(N_STATES, N_CELLS).sum(axis=0)
+
     def _move_cells_between(self, src: int, dst: int, cells, sizes) -> None:
         """`move_cells` from one state to one other: a count per cell, taken from `src`'s
         row of the ledger and added to `dst`'s (the same whole numbers as the general case)."""
         if src == dst or not len(cells):
             return
-        persons = np.bincount(cells, weights=sizes, minlength=N_CELLS).astype(np.int64)
+        self.move_persons(src, dst, np.bincount(cells, weights=sizes, minlength=N_CELLS))
+
+    def move_persons(self, src: int, dst: int, persons: np.ndarray) -> None:
+        """Move persons counted per cell (whole numbers) from state `src` to state `dst`."""
+        if src == dst:
+            return
+        persons = persons.astype(np.int64)
         led, out, into = self.ledger, src * N_CELLS, dst * N_CELLS
         led[out : out + N_CELLS] -= persons
         led[into : into + N_CELLS] += persons

@@ -24,7 +24,7 @@ import numpy as np
 from sim.calendar import SimCalendar
 from sim.departures import party_intensity
 from sim.domain import FAMILY, GROUPS, NATIONALITIES, STATE_INDEX
-from sim.journey import ARRIVE, PROTECTION, STOPPED, DayBuckets, JourneyPlanner
+from sim.journey import ARRIVE, PROTECTION, STOPPED, DayBuckets, JourneyPlanner, Outcomes
 from sim.party import Batch
 from sim.recorder import N_CELLS, Recorder
 from sim.rng import stream
@@ -36,6 +36,9 @@ _N_NAT, _N_GRP = len(NATIONALITIES), len(GROUPS)
 _CELL_NAT = np.repeat(np.arange(_N_NAT), _N_GRP)
 _CELL_GRP = np.tile(np.arange(_N_GRP), _N_NAT)
 BLOCK = 28  # days of undeterred departures drawn and planned at once
+# a journey as a row (float64; codes and bitmasks are small integers, so exact)
+_ROW = ("kind", "time", "nat", "grp", "size", "transited", "sought", "port")
+_KIND, _TIME, _NAT, _GRP, _SIZE, _TRANSITED, _SOUGHT, _PORT = range(len(_ROW))
 
 
 class Travel:
@@ -59,12 +62,12 @@ class Travel:
         self.g_extra = stream(sc.seed, "departures_extra", replication)
         self.g_journey = stream(sc.seed, "journey", replication)
         self.g_retry = stream(sc.seed, "journey_retry", replication)
-        # parties in transit, by the day their journey ends: arrivals at the border
-        # (time, nat, group, size, transited, sought, at_port) and stops or settling on the
-        # way (kind, nat, group, size)
-        self._arrivals = DayBuckets()
-        self._ends = DayBuckets()
-        self._launched: list[tuple[np.ndarray, ...]] = []  # today's batches, until filed
+        # parties in transit, by the day their journey ends (arrivals at the border, stops
+        # or settling on the way): rows of (kind, time, nat, group, size, transited,
+        # sought, at_port), filed together (one sort and one split a day, not two) and
+        # popped on that day (`_ending`) for `journeys_end` and `arrivals`
+        self._journeys = DayBuckets()
+        self._today: tuple[int, np.ndarray | None] = (-1, None)
         self._ix = {
             m: rec.index(m)
             for m in (
@@ -89,10 +92,10 @@ class Travel:
         multiplier per cell, and the re-attempts `again` due today (rows of nationality,
         group, size, state left, origin)."""
         lam = self.lam[day]
-        cells, nat, grp, size, port, keep_u, out = self._undeterred(day)
+        cells, size, keep_u, rows = self._undeterred(day)
         keep = keep_u < mult[cells]
         dropped = np.bincount(cells[~keep], weights=size[~keep], minlength=N_CELLS)
-        self._launch(day, nat[keep], grp[keep], size[keep], port[keep], out.take(keep), fresh=True)
+        pieces = [rows.compress(keep, axis=0)]  # journeys (`_ROW`), fresh ones first
         self.rec.add_cells(day, self._ix["deterred"], dropped)
         # extra departures (perceived risk below the reference) and re-attempts: their
         # journeys planned together (one call for the day's few)
@@ -101,26 +104,25 @@ class Travel:
             extra = self.g_extra.poisson(lam * np.maximum(mult - 1.0, 0.0))
             if extra.any():  # (no party: the draws would take no number from the stream)
                 _, e_nat, e_grp, e_t0, e_size, e_port, _ = self._draw(extra, day, self.g_extra)
-                batches.append((e_nat, e_grp, e_size, e_port, e_t0, e_nat, True))
+                batches.append((e_nat, e_grp, e_size, e_port, e_t0, e_nat))
+        fresh = len(pieces[0]) + sum(len(b[0]) for b in batches)
         if again is not None:
             nat, grp, size, src, origin = again.T.astype(np.int64)
             t0 = day + self.g_retry.random(len(again))
             port = self.g_retry.random(len(again)) < self.port_share[nat]
             self.rec.move_cells(src, IN_TRANSIT, nat * 3 + grp, size)
-            batches.append((nat, grp, size, port, t0, origin, False))
+            batches.append((nat, grp, size, port, t0, origin))
         if batches:
-            cols = [np.concatenate(c) for c in zip(*(b[:6] for b in batches), strict=True)]
-            out = self.journey.plan(cols[4], cols[0], cols[5], self.g_retry)
-            lo = 0
-            for nat, grp, size, port, _, _, fresh in batches:
-                part = slice(lo, lo + len(nat))
-                self._launch(day, nat, grp, size, port, out.take(part), fresh=fresh)
-                lo = part.stop
-        self._file(day)
+            nat, grp, size, port, t0, origin = (
+                np.concatenate(c) if len(batches) > 1 else c[0] for c in zip(*batches, strict=True)
+            )
+            out = self.journey.plan(t0, nat, origin, self.g_retry)
+            pieces.append(_rows(out, nat, grp, size, port))
+        self._file(day, np.concatenate(pieces) if len(pieces) > 1 else pieces[0], fresh)
 
     def _undeterred(self, day: int):
-        """The day's undeterred parties (cells, nationality, group, size, at a port, the
-        uniform that thins them, journeys), from the block holding `day`."""
+        """The day's undeterred parties (cells, size, the uniform that thins them, and their
+        journeys as rows `_ROW`), from the block holding `day`."""
         if day % BLOCK == 0 or self._block is None:
             first = day - day % BLOCK
             counts = self.g_count.poisson(self.lam[first : first + BLOCK])  # [day, cell]
@@ -128,10 +130,11 @@ class Travel:
             cells, nat, grp, t0, size, port, keep_u = self._draw(counts.ravel(), days, self.g_party)
             out = self.journey.plan(t0, nat, nat, self.g_journey)
             offsets = np.concatenate([[0], np.cumsum(counts.sum(axis=1))]).tolist()
-            self._block = (first, offsets, (cells, nat, grp, size, port, keep_u), out)
-        first, offsets, columns, out = self._block
+            columns = (cells, size, keep_u, _rows(out, nat, grp, size, port))
+            self._block = (first, offsets, columns)
+        first, offsets, columns = self._block
         sl = slice(offsets[day - first], offsets[day - first + 1])
-        return (*(c[sl] for c in columns), out.take(sl))
+        return tuple(c[sl] for c in columns)
 
     def _draw(self, counts: np.ndarray, day, gen: np.random.Generator):
         """Parties from counts per cell (`counts` may cover several days, cells repeating;
@@ -145,63 +148,62 @@ class Travel:
         keep_u = gen.random(total)
         return cells, nat, grp, t0, size, port, keep_u
 
-    def _launch(self, day, nat, grp, size, port, out, fresh: bool) -> None:
-        """A batch of departures on `day` (today), counted and filed with the day's others
-        (`_file`)."""
-        flag = np.full(len(nat), fresh)
-        self._launched.append(
-            (out.kind, out.time, nat, grp, size, out.transited, out.sought, port, flag)
-        )
-
-    def _file(self, day: int) -> None:
-        """Count the day's departures (all batches at once: the counts are whole persons, so
-        their sums do not depend on the order of adding) and file them under the day their
-        journeys end."""
-        if not self._launched:
+    def _file(self, day: int, rows: np.ndarray, fresh: int) -> None:
+        """Count the day's departures (`rows`, the first `fresh` of them first departures;
+        whole persons, so sums do not depend on the order of adding) and file them under
+        the day their journeys end."""
+        if not len(rows):
             return
-        columns = (np.concatenate(c) for c in zip(*self._launched, strict=True))
-        kind, time, nat, grp, size, transited, sought, port, fresh = columns
-        self._launched.clear()
         rec, ix = self.rec, self._ix
-        cells = nat * 3 + grp
+        cells = (rows[:, _NAT] * 3 + rows[:, _GRP]).astype(np.int64)
+        size = rows[:, _SIZE]
         people = np.bincount(cells, weights=size, minlength=N_CELLS)
-        first = np.bincount(cells[fresh], weights=size[fresh], minlength=N_CELLS)
+        first = np.bincount(cells[:fresh], weights=size[:fresh], minlength=N_CELLS)
         rec.add_cells(day, ix["departures"], people)
         rec.add_cells(day, ix["first_departures"], first)
         rec.add_cells(day, ix["reattempts"], people - first)
         rec.enter_cells(IN_TRANSIT, first)
-        applied = sought != 0
+        applied = rows[:, _SOUGHT] != 0
         rec.add_cells(
             day, ix["sought_protection"], np.bincount(cells[applied], size[applied], N_CELLS)
         )
-        end_day = time.astype(np.int64)  # journeys take time: never before departure
+        end_day = rows[:, _TIME].astype(np.int64)  # journeys take time: never before departure
         due = end_day < self.days
-        a = due & (kind == ARRIVE)
-        self._arrivals.add(
-            end_day[a], time[a], nat[a], grp[a], size[a], transited[a], sought[a], port[a]
-        )
-        ended = due & (kind != ARRIVE)
-        self._ends.add(end_day[ended], kind[ended], nat[ended], grp[ended], size[ended])
+        if due.all():
+            self._journeys.add_rows(end_day, rows)
+        else:
+            self._journeys.add_rows(end_day[due], rows.compress(due, axis=0))
+
+    def _ending(self, day: int, arrive: bool) -> np.ndarray | None:
+        """The rows of the journeys ending on `day` that arrive at the border (`arrive`),
+        or that end on the way; each in filing order."""
+        if self._today[0] != day:
+            self._today = (day, self._journeys.pop(day))
+        rows = self._today[1]
+        if rows is None:
+            return None
+        rows = rows.compress((rows[:, _KIND] == ARRIVE) == arrive, axis=0)  # (fast)
+        return rows if len(rows) else None
 
     def journeys_end(self, day: int, count_stop_as_consequence: bool, consequences: int):
         """Parties stopped in Mexico or settling in a transit country today (recorded);
         returns the stopped ones as (nationality, group, size), or None."""
-        rows = self._ends.pop(day)
+        rows = self._ending(day, arrive=False)
         if rows is None:
             return None
-        kind, nat, grp, size = rows.T.astype(np.int64)
-        cells = nat * 3 + grp
+        kind, nat, grp, size = rows[:, [0, 2, 3, 4]].T.astype(np.int64)
         rec, ix = self.rec, self._ix
-        settle = kind == PROTECTION
-        if settle.any():
-            rec.move_cells(IN_TRANSIT, PROTECTED, cells[settle], size[settle])
-            people = np.bincount(cells[settle], size[settle], N_CELLS)
-            rec.add_cells(day, ix["protection_en_route"], people)
+        # persons by kind of end x cell, in one count
+        people = np.bincount(kind * N_CELLS + nat * 3 + grp, size, 3 * N_CELLS)
+        people = people.reshape(3, N_CELLS)
+        if people[PROTECTION].any():
+            rec.move_persons(IN_TRANSIT, PROTECTED, people[PROTECTION])
+            rec.add_cells(day, ix["protection_en_route"], people[PROTECTION])
         stop = kind == STOPPED
         if not stop.any():
             return None
-        rec.move_cells(IN_TRANSIT, STOPPED_MX, cells[stop], size[stop])
-        people = np.bincount(cells[stop], size[stop], N_CELLS)
+        people = people[STOPPED]
+        rec.move_persons(IN_TRANSIT, STOPPED_MX, people)
         rec.add_cells(day, ix["stopped_in_mexico"], people)
         if count_stop_as_consequence:
             rec.add_cells(day, consequences, people)
@@ -209,8 +211,18 @@ class Travel:
 
     def arrivals(self, day: int) -> Batch:
         """Parties whose journey ends at the border today (unsorted)."""
-        rows = self._arrivals.pop(day)
+        rows = self._ending(day, arrive=True)
         if rows is None:
             return Batch.empty()
-        t, nat, grp, size, transited, sought, port = rows.T
+        _, t, nat, grp, size, transited, sought, port = rows.T
         return Batch(nat, grp, size, transited, sought, port != 0, t, t)
+
+
+def _rows(out: Outcomes, nat, grp, size, port) -> np.ndarray:
+    """Journeys as rows `_ROW` [party, column]."""
+    rows = np.empty((len(nat), len(_ROW)))
+    for j, column in enumerate(
+        (out.kind, out.time, nat, grp, size, out.transited, out.sought, port)
+    ):
+        rows[:, j] = column
+    return rows

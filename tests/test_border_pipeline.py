@@ -105,6 +105,38 @@ def test_compiled_and_python_kernels_agree_a_day_at_a_time():
     assert plain.waiting == compiled.waiting > 0
 
 
+def test_quiet_days_played_with_numpy_match_the_loop(monkeypatch):
+    """The Python kernel plays a day on which nobody waits with numpy (`_free_day`): the
+    same outputs and state as its loop, over days alternating quiet and congested, with
+    ties (arrivals at the day's start, at a completion's instant, no service)."""
+    import sim.lanes as lanes_module
+
+    g = np.random.default_rng(11)
+    days, first = [], 0
+    for day in range(300):
+        n = int(g.integers(0, 40 if day % 7 < 5 else 150))  # busy weekends
+        t = np.sort(day + g.random(n))
+        t[: n // 5] = day
+        svc = g.exponential(0.3, n)
+        svc[g.random(n) < 0.05] = 0.0
+        if n > 2:  # an arrival at the instant an earlier one completes
+            t[-1] = max(t[-1], min(t[0] + svc[0], day + 0.999))
+            t = np.sort(t)
+        days.append((np.arange(first, first + n), t, svc, g.integers(0, 3, n), day + 1.0))
+        first += n
+    lanes = Lanes(20, compiled=False)
+    fast = [lanes.advance(*d) for d in days]
+    monkeypatch.setattr(lanes_module, "_free_day", lambda *a: None)
+    loop = Lanes(20, compiled=False)
+    slow = [loop.advance(*d) for d in days]
+    quiet = sum(not len(f[2]) for f in fast)
+    assert 50 < quiet < 280  # both kinds of day were played
+    for day, (a, b) in enumerate(zip(fast, slow, strict=True)):
+        for x, y in zip(a, b, strict=True):
+            assert x.dtype == y.dtype and np.array_equal(x, y), day
+    assert lanes.waiting == loop.waiting
+
+
 @pytest.mark.slow
 def test_whole_runs_match_the_object_border_in_distribution():
     """Per metric, Welch's z between 6 replications of the array border and the 12 saved
