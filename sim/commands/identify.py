@@ -37,6 +37,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--points", type=int, default=7, help="values per strength (default 7)")
     p.add_argument("--seeds", type=int, default=3, help="common seeds per value (default 3)")
     p.add_argument("--scale", type=float, default=0.2, help="scale of the runs (default 0.2)")
+    p.add_argument(
+        "--confirm-seeds",
+        type=int,
+        default=4,
+        help="more seeds for a value that looks better than the point (default 4; 0: none)",
+    )
     p.add_argument("--reps", type=int, default=1, help="replications per evaluation")
     p.add_argument("--prefit", type=int, default=5, help="demand refits at the point")
     p.add_argument("--inner", type=int, default=2, help="demand refits at each value")
@@ -64,10 +70,17 @@ def cmd_identify(args: argparse.Namespace) -> int:
         raise UsageError(f"--through: {args.through!r} is not YYYY-MM") from None
     if through > pd.Period("2019-09", "M"):
         raise UsageError("--through: the shipped data end in 2019-09; nothing later may be fitted")
-    if args.points < 2 or args.seeds < 2 or args.reps < 1 or args.prefit < 0 or args.inner < 0:
+    if (
+        args.points < 2
+        or args.seeds < 2
+        or args.confirm_seeds < 0
+        or args.reps < 1
+        or args.prefit < 0
+        or args.inner < 0
+    ):
         raise UsageError(
-            "--points >= 2, --seeds >= 2 (the noise of a difference needs two), --reps >= 1, "
-            "--prefit >= 0, --inner >= 0"
+            "--points >= 2, --seeds >= 2 (the noise of a difference needs two), "
+            "--confirm-seeds >= 0, --reps >= 1, --prefit >= 0, --inner >= 0"
         )
     if not 0 < args.scale <= 1:
         raise UsageError(f"--scale must be in (0, 1], got {args.scale:g}")
@@ -94,6 +107,7 @@ def cmd_identify(args: argparse.Namespace) -> int:
         reps=args.reps,
         prefit=args.prefit,
         inner=args.inner,
+        confirm_seeds=args.confirm_seeds,
     )
 
     def say(msg: str) -> None:
@@ -184,6 +198,7 @@ def _command(args: argparse.Namespace) -> str:
         f"--through {args.through}",
         f"--points {args.points}",
         f"--seeds {args.seeds}",
+        f"--confirm-seeds {args.confirm_seeds}",
         f"--scale {args.scale:g}",
         f"--reps {args.reps}",
         f"--prefit {args.prefit}",

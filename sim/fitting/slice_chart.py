@@ -74,7 +74,8 @@ def slice_chart(result: Slices, path: Path, prov: Provenance | None = None) -> P
     footer(
         fig,
         prov,
-        f"Mean over {int(result.frame['seed'].nunique())} common seeds; band: one-sided 90% "
+        f"Mean over {result.settings.seeds} common seeds ({result.settings.seeds + result.settings.confirm_seeds} "
+        "for a value that looked better and was evaluated again); band: one-sided 90% "
         f"Monte Carlo band of the mean difference; dashed: the threshold "
         f"{result.threshold:.1f} (chi-square(0.9, 1) x dispersion {result.dispersion:.2f} x "
         f"autocorrelation {result.inflation:.2f}); y axis linear within twice the threshold, "
