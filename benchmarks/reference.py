@@ -42,19 +42,48 @@ COLUMNS = ("start", "kind", "end", "nat", "grp", "size")
 
 def capture(scenario) -> dict[str, np.ndarray]:
     """Run the model once and return the parties it simulated (first departures, extra
-    departures and re-attempts), with departure time and journey outcome, as columns."""
+    departures and re-attempts), with departure time and journey outcome, as columns.
+
+    The model keeps a journey as a row of `sim.travel._ROW` (no departure time); here the
+    rows are built with the departure time as one more, trailing column, read off as the
+    model files each day's departures (`Travel._file`), and dropped before they are
+    filed, so the run is the model's own."""
+    from sim import travel
+
+    build, launched = travel._rows, []
+
+    def with_start(out, nat, grp, size, port) -> np.ndarray:  # noqa: ANN001
+        return np.column_stack([build(out, nat, grp, size, port), out.start])
+
     model = Model(scenario)
-    launched: list[tuple[np.ndarray, ...]] = []
-    launch = model.travel._launch
+    file = model.travel._file
 
-    def recording(day, nat, grp, size, port, out, fresh: bool) -> None:
-        launched.append((out.start, out.kind, out.time, nat, grp, size))
-        launch(day, nat, grp, size, port, out, fresh)
+    def recording(day: int, rows: np.ndarray, fresh: int) -> None:
+        if len(rows):
+            r = rows.T
+            launched.append(
+                (
+                    r[-1],
+                    r[travel._KIND],
+                    r[travel._TIME],
+                    r[travel._NAT],
+                    r[travel._GRP],
+                    r[travel._SIZE],
+                )
+            )
+        file(day, np.ascontiguousarray(rows[:, :-1]), fresh)  # the model's own rows
 
-    model.travel._launch = recording
-    model.run()
+    model.travel._file = recording
+    travel._rows = with_start
+    try:
+        model.run()
+    finally:
+        travel._rows = build
     cols = [np.concatenate(c) for c in zip(*launched, strict=True)]
-    return dict(zip(COLUMNS, cols, strict=True))
+    out = dict(zip(COLUMNS, cols, strict=True))
+    for c in ("kind", "nat", "grp", "size"):
+        out[c] = out[c].astype(np.int64)
+    return out
 
 
 def simulate(parties: dict[str, np.ndarray], scenario, days: int, seed: int = 1) -> dict:

@@ -150,3 +150,30 @@ def test_batch_speedup_is_a_ratio_of_medians():
     assert bench.batch_speedup([10.0, 12.0, 11.0], [6.0, 9.5, 6.2]) == pytest.approx(11.0 / 6.2)
     with pytest.raises(ValueError):
         bench.batch_speedup([], [1.0])
+
+
+def test_reference_captures_every_departure_the_model_makes():
+    """`benchmarks/reference.py` is fed the model's own parties (`capture`): one row per
+    departing party, first departures, extra departures and re-attempts alike, and the
+    run it watches is the model's (its departures unchanged by the watching)."""
+    import sys
+
+    import numpy as np
+
+    from sim.model import Model
+    from sim.scenario.loader import load_scenario
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        from reference import COLUMNS, capture
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    sc = load_scenario(ROOT / "scenarios" / "historical.toml", ["scale=0.02"])
+    parties = capture(sc)
+    assert set(parties) == set(COLUMNS)
+    from sim.metrics import FLOW_INDEX
+
+    result = Model(sc).run()  # every simulated day, the warm-up before `start` included
+    departures = result.flows[:, FLOW_INDEX["departures"]].sum()
+    assert parties["size"].sum() == departures
+    assert (parties["end"] >= parties["start"]).all() and np.isin(parties["kind"], [0, 1, 2]).all()
