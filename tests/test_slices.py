@@ -14,7 +14,7 @@ import pandas as pd
 import pytest
 
 from sim.fitting import parameters as P
-from sim.fitting.slices import differences, from_unit, grid, interval, judge, to_unit
+from sim.fitting.slices import differences, grid, interval, judge
 from tests.conftest import ROOT, SCENARIOS
 
 
@@ -35,7 +35,7 @@ def test_unit_scale_round_trips() -> None:
     for name in ("deterrence.effect", "deterrence.memory_days"):
         p = P.BY_NAME[name]
         for u in (0.0, 0.3, 1.0):
-            assert to_unit(p, from_unit(p, u)) == pytest.approx(u)
+            assert p.to_unit(p.from_unit(u)) == pytest.approx(u)
 
 
 def _frame(name: str, values, deltas, seeds: int = 2, noise: float = 0.0) -> pd.DataFrame:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 from sim.cli import UsageError, comma_names
@@ -90,11 +91,11 @@ def cmd_identify(args: argparse.Namespace) -> int:
 
     from sim import observed
     from sim.batch.executors import open_executor
+    from sim.batch.manifest import provenance
     from sim.chartstyle import Provenance
     from sim.fitting.slice_chart import slice_chart
     from sim.fitting.slices import SliceSettings, slices
     from sim.ownership import building, check_output_dir, prepare_output_dir
-    from sim.results import _git_commit, _version
     from sim.scenario.loader import load_scenario, resolved_dict, scenario_hash
 
     base = load_scenario(args.scenario, args.set or ())
@@ -136,11 +137,10 @@ def cmd_identify(args: argparse.Namespace) -> int:
         manifest = {
             "kind": KIND,
             "command": _command(args),
-            "migsim_version": _version("migsim"),
-            "git_commit": _git_commit(),
+            **provenance(),
             "settings": {
                 "through": str(through),
-                **settings.__dict__,
+                **asdict(settings),
                 "parameters": names or "all",
                 "executor": label,
                 "evaluations": result.evaluations,

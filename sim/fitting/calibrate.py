@@ -412,13 +412,20 @@ def _searched(study):  # noqa: ANN001, ANN202
     return [t for t in _complete(study) if STAGE not in t.user_attrs]
 
 
+def dispersion(best_loss: float, obs: Observed) -> float:
+    """Quasi-likelihood dispersion: the best loss per weighted term, at least 1. The model
+    is misspecified (its best loss is far above the number of terms), so the likelihood is
+    tempered by it (the residual variance estimated from the fit, as for an overdispersed
+    deviance)."""
+    n_terms = 8 * len(obs.months) + POLICY_WEIGHT * len(obs.targets)
+    return max(1.0, best_loss / n_terms)
+
+
 def _threshold(best_loss: float, obs: Observed, inflation: float, noise: float) -> float:
     """How far above the best a loss is indistinguishable from it: the 90% likelihood-ratio
     threshold tempered for misfit (dispersion x autocorrelation), or the one-sided 90% band
     of the difference of two noisy evaluations, whichever is wider."""
-    n_terms = 8 * len(obs.months) + POLICY_WEIGHT * len(obs.targets)
-    dispersion = max(1.0, best_loss / n_terms)
-    lr = chi2.ppf(0.9, len(P.PARAMETERS)) * dispersion * inflation
+    lr = chi2.ppf(0.9, len(P.PARAMETERS)) * dispersion(best_loss, obs) * inflation
     return float(max(lr, NOISE_Z * np.sqrt(2.0) * noise))
 
 
@@ -522,11 +529,6 @@ def _summarise(
 ) -> Calibration:
     trials = _frame(_complete(study), study.user_attrs.get(ABC_KEYS, []))
     best = _point_row(trials, study)
-    # quasi-likelihood: the model is misspecified (its best loss is far above the number of
-    # terms), so the likelihood is tempered by the best loss per term (the residual variance
-    # estimated from the fit, as for an overdispersed deviance)
-    n_terms = 8 * len(obs.months) + POLICY_WEIGHT * len(obs.targets)
-    dispersion = max(1.0, float(best["loss"]) / n_terms)
     # the loss terms at the point estimate (the before/after table, and the autocorrelation)
     point, demand, terms = _point_terms(best, base, obs, window, reps)
     # the monthly errors are autocorrelated (a smooth misfit), so the terms carry less
@@ -603,7 +605,7 @@ def _summarise(
             }
         )
     table = pd.DataFrame(table_rows)
-    table.attrs["dispersion"] = dispersion
+    table.attrs["dispersion"] = dispersion(float(best["loss"]), obs)
     table.attrs["inflation"] = inflation
     table.attrs["noise"] = noise
     table.attrs["tolerance"] = threshold

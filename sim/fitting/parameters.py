@@ -14,6 +14,8 @@ import math
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+import numpy as np
+
 from sim.scenario.loader import with_overrides
 from sim.scenario.schema import Departures, Scenario
 
@@ -26,6 +28,20 @@ class Parameter:
     doc: str
     log: bool = False
     integer: bool = False
+
+    def to_unit(self, x: float | np.ndarray) -> np.ndarray:
+        """Position within the prior: 0 at its low end, 1 at its high end (log where the
+        prior is log-uniform)."""
+        x = np.asarray(x, dtype=float)
+        if self.log:
+            return (np.log(x) - np.log(self.low)) / (np.log(self.high) - np.log(self.low))
+        return (x - self.low) / (self.high - self.low)
+
+    def from_unit(self, u: float) -> float:
+        """The value at position `u` within the prior (the inverse of `to_unit`)."""
+        if self.log:
+            return float(np.exp(np.log(self.low) + u * (np.log(self.high) - np.log(self.low))))
+        return float(self.low + u * (self.high - self.low))
 
 
 PARAMETERS: tuple[Parameter, ...] = (

@@ -42,13 +42,7 @@ ABC_SIGNATURE = f"abc-smc-kernel{KERNEL_SCALE:g}-defensive{DEFENSIVE:g}"
 
 def to_unit(values: pd.DataFrame) -> np.ndarray:
     """Parameter columns -> [n, k] on each prior's unit scale (log where the prior is)."""
-    cols = []
-    for p in P.PARAMETERS:
-        x = values[p.name].to_numpy(dtype=float)
-        if p.log:
-            cols.append((np.log(x) - np.log(p.low)) / (np.log(p.high) - np.log(p.low)))
-        else:
-            cols.append((x - p.low) / (p.high - p.low))
+    cols = [p.to_unit(values[p.name].to_numpy(dtype=float)) for p in P.PARAMETERS]
     return np.clip(np.stack(cols, axis=1), 0.0, 1.0)
 
 
@@ -58,11 +52,7 @@ def from_unit(u: np.ndarray) -> list[dict[str, float]]:
     for row in u:
         values: dict[str, float] = {}
         for p, x in zip(P.PARAMETERS, row, strict=True):
-            v = (
-                float(np.exp(np.log(p.low) + x * (np.log(p.high) - np.log(p.low))))
-                if p.log
-                else float(p.low + x * (p.high - p.low))
-            )
+            v = p.from_unit(x)
             values[p.name] = int(round(v)) if p.integer else v
         out.append(values)
     return out

@@ -55,13 +55,14 @@ from sim.fitting.calibrate import (
     IDENTIFIED_RATIO,
     NOISE_Z,
     Trial,
+    dispersion,
     evaluate,
     fit_demand,
     fit_window,
     variance_inflation,
 )
 from sim.fitting.demand import Demand, knots_for
-from sim.fitting.targets import POLICY_WEIGHT, Observed, term_losses
+from sim.fitting.targets import Observed, term_losses
 from sim.scenario.schema import Scenario
 
 STOCK_FACTOR = 1.3  # the yardstick for the policy figures (issue: "within a factor of 1.3")
@@ -124,13 +125,6 @@ def grid(p: P.Parameter, estimate: float, points: int) -> np.ndarray:
     return values[keep]
 
 
-def to_unit(p: P.Parameter, x: float | np.ndarray) -> float | np.ndarray:
-    """Position within the prior, 0 at its low end and 1 at its high end (log where log)."""
-    if p.log:
-        return (np.log(x) - math.log(p.low)) / (math.log(p.high) - math.log(p.low))
-    return (np.asarray(x, dtype=float) - p.low) / (p.high - p.low)
-
-
 def _fit_figures(terms: pd.DataFrame) -> tuple[int, float]:
     """Policy figures within a factor of STOCK_FACTOR, and the simulated May -> Sep 2019
     change of USBP apprehensions (NaN when the fitted months do not hold both)."""
@@ -169,7 +163,6 @@ class Checkpoint:
     kept here, set the threshold."""
 
     def __init__(self, folder: Path, key: str) -> None:
-        self.folder = folder
         self.rows = folder / "rows.csv"
         folder.mkdir(parents=True, exist_ok=True)
         stamp = folder / "key.json"
@@ -273,15 +266,16 @@ def slices(
         f"{len(first)} evaluations ({len(chosen)} strengths x {settings.points} values x "
         f"{settings.seeds} seeds, and the point)"
     )
-    rows, point_terms = _run(
-        first, done, store, executor, lambda m: say(f"{m} ({time.perf_counter() - t0:.0f} s)")
-    )
+
+    def timed(msg: str) -> None:
+        say(f"{msg} ({time.perf_counter() - t0:.0f} s)")
+
+    rows, point_terms = _run(first, done, store, executor, timed)
     frame = pd.DataFrame(rows, columns=list(SLICE_COLUMNS))
     point_loss = float(frame.loc[frame["parameter"] == "", "loss"].mean())
-    n_terms = 8 * len(obs.months) + POLICY_WEIGHT * len(obs.targets)
-    dispersion = max(1.0, point_loss / n_terms)
+    spread = dispersion(point_loss, obs)
     inflation = variance_inflation(point_terms)
-    threshold = float(chi2.ppf(0.9, 1) * dispersion * inflation)
+    threshold = float(chi2.ppf(0.9, 1) * spread * inflation)
     # a value that looks better than the point is evaluated again at other seeds: among
     # some 170 values, a few beat the point's seeds by luck (the common seeds couple a
     # value to the point only partly: a changed strength changes which random numbers
@@ -300,9 +294,7 @@ def slices(
             f"{len(best)} values look better than the point: each evaluated at "
             f"{settings.confirm_seeds} more seeds ({len(again)} evaluations)"
         )
-        more, _ = _run(
-            again, done, store, executor, lambda m: say(f"{m} ({time.perf_counter() - t0:.0f} s)")
-        )
+        more, _ = _run(again, done, store, executor, timed)
         frame = pd.concat(
             [frame, pd.DataFrame(more, columns=list(SLICE_COLUMNS))], ignore_index=True
         )
@@ -312,7 +304,7 @@ def slices(
         frame,
         table,
         threshold,
-        dispersion,
+        spread,
         inflation,
         point_loss,
         evaluations,
@@ -391,7 +383,7 @@ def judge(
     for p in chosen:
         d = diffs[diffs["parameter"] == p.name].sort_values("value")
         lo, hi = interval(p, d, point[p.name], threshold)
-        width = float(to_unit(p, hi) - to_unit(p, lo))
+        width = float(p.to_unit(hi) - p.to_unit(lo))
         better = d[_better(d, threshold) & (d["n"] >= confirmed)]
         best = better.loc[better["delta"].idxmin()] if len(better) else None
         rows.append(
@@ -430,7 +422,7 @@ def interval(
     )
     order = np.argsort(x, kind="stable")
     x, excess = x[order], excess[order]
-    u = np.asarray(to_unit(p, x), dtype=float)
+    u = p.to_unit(x)
     at = int(np.flatnonzero(x == estimate)[0])
     ends = []
     for step in (-1, 1):
@@ -443,15 +435,8 @@ def interval(
             continue
         f = excess[i] / (excess[i] - excess[j])  # excess[i] <= 0 < excess[j]
         uc = u[i] + f * (u[j] - u[i])
-        ends.append(from_unit(p, uc))
+        ends.append(p.from_unit(uc))
     return float(min(ends)), float(max(ends))
-
-
-def from_unit(p: P.Parameter, u: float) -> float:
-    """The value at position `u` within the prior (the inverse of `to_unit`)."""
-    if p.log:
-        return float(math.exp(math.log(p.low) + u * (math.log(p.high) - math.log(p.low))))
-    return float(p.low + u * (p.high - p.low))
 
 
 def verdict(width: float, better: bool) -> str:
