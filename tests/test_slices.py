@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 
 from sim.fitting import parameters as P
-from sim.fitting.slices import differences, grid, interval, judge
-from tests.conftest import ROOT, SCENARIOS
+from sim.fitting.slices import confirmed_values, differences, grid, interval, judge
+from tests.conftest import ROOT, SCENARIOS, scenario
 
 
 def test_grid_spreads_over_the_prior_on_its_own_scale_without_the_estimate() -> None:
@@ -180,3 +180,73 @@ def test_an_interrupted_identify_resumes_and_gives_the_same_slices(tmp_path, mon
     calls.clear()
     fresh = sl.slices(base, usbp, checkpoint=tmp_path / "ck", **other)
     assert len(calls) == fresh.evaluations == settings.seeds * (1 + 2 * 3)
+
+
+def _identification(tmp_path: Path, **better: float) -> tuple[Path, dict[str, float]]:
+    """An identification table taken at the shipped point, with `better` confirmed values."""
+    point = P.current(scenario("historical"))
+    rows = [
+        {"parameter": p.name, "estimate": point[p.name], "better_value": better.get(p.name)}
+        for p in P.PARAMETERS
+    ]
+    path = tmp_path / "identification.csv"
+    pd.DataFrame(rows).to_csv(path, index=False)
+    return path, point
+
+
+def test_a_calibration_starts_only_from_values_confirmed_at_its_own_point(tmp_path) -> None:
+    name = "deterrence.momentum_threshold.unaccompanied_child"
+    path, point = _identification(tmp_path, **{name: 0.17, "deterrence.delay_days": 26.0})
+    got = confirmed_values(path, point)
+    assert got == {name: 0.17, "deterrence.delay_days": 26}
+    assert isinstance(got["deterrence.delay_days"], int)
+    # slices taken about another point say nothing about where to go from this one
+    moved = dict(point, **{"deterrence.effect": point["deterrence.effect"] + 0.5})
+    with pytest.raises(ValueError, match=r"identification.csv: estimate of deterrence.effect"):
+        confirmed_values(path, moved)
+    table = pd.read_csv(path)
+    table.loc[0, "parameter"] = "deterrence.nonsense"
+    table.to_csv(path, index=False)
+    with pytest.raises(ValueError, match="'deterrence.nonsense' is not a calibrated strength"):
+        confirmed_values(path, point)
+    path, point = _identification(tmp_path, **{name: 1.5})
+    with pytest.raises(ValueError, match="better_value of .*unaccompanied_child is outside"):
+        confirmed_values(path, point)
+    path.write_text("parameter,estimate\n")
+    with pytest.raises(ValueError, match="no column better_value"):
+        confirmed_values(path, point)
+
+
+def test_calibrate_refuses_a_bad_start_in_one_line_before_any_work(tmp_path: Path) -> None:
+    path, _ = _identification(tmp_path, **{"deterrence.effect": 9.0})
+    out, store = tmp_path / "fragment.toml", tmp_path / "study"
+    cmd = [
+        sys.executable, "-m", "sim", "calibrate", str(SCENARIOS / "historical.toml"),
+        "--out", str(out), "--storage", str(store), "--start", str(path),
+    ]  # fmt: skip
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 2, done.stderr
+    assert "--start:" in done.stderr and "deterrence.effect is outside" in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
+    assert not out.exists() and not store.exists()
+
+
+@pytest.mark.slow
+def test_a_started_calibration_also_tries_the_point_it_moves_from(tmp_path: Path) -> None:
+    """Trial 0 is the start (the point with the confirmed value), trial 1 the scenario's
+    own point: the new point must beat the old one on the loss to replace it."""
+    from sim import observed
+    from sim.fitting.calibrate import calibrate
+
+    name = "deterrence.momentum_threshold.unaccompanied_child"
+    base = scenario("historical")
+    path, point = _identification(tmp_path, **{name: 0.17})
+    cal = calibrate(
+        base, observed.load_usbp(), through=pd.Period("2019-03", "M"), trials=2, scale=0.02,
+        prefit=0, inner=0, storage=tmp_path / "study", start=confirmed_values(path, point),
+    )  # fmt: skip
+    search = cal.trials[cal.trials["stage"] == "search"].sort_values("trial")
+    assert search[name].tolist() == pytest.approx([0.17, min(max(point[name], 0.0), 1.0)])
+    others = [p.name for p in P.PARAMETERS if p.name != name]
+    first, second = search.iloc[0], search.iloc[1]
+    assert all(first[n] == pytest.approx(second[n]) for n in others)

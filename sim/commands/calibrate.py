@@ -62,6 +62,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="search: Optuna TPE over the prior box, or CMA-ES from the scenario's values",
     )
     p.add_argument(
+        "--start",
+        type=Path,
+        default=None,
+        metavar="IDENTIFICATION_CSV",
+        help="start the search from the values `migsim identify` confirmed as fitting better "
+        "(its identification.csv, taken at SCENARIO's point); the point is also a trial",
+    )
+    p.add_argument(
         "--posterior-evals",
         type=int,
         default=96,
@@ -139,6 +147,15 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from sim.fitting.fragment import mape_by_series, to_toml
 
     base = load_scenario(args.scenario, args.set or ())
+    start = None
+    if args.start is not None:
+        from sim.fitting import parameters as P
+        from sim.fitting.slices import confirmed_values
+
+        try:
+            start = confirmed_values(args.start, P.current(base))
+        except ValueError as e:
+            raise UsageError(f"--start: {e}") from e
     storage = args.storage or Path("results") / "calibration"
     from sim.ownership import CALIBRATION_SIGNATURES, check_output_dir, check_output_file
 
@@ -169,6 +186,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             progress=say,
             posterior_evals=args.posterior_evals,
             method=args.sampler,
+            start=start,
         )
     say.close()
     wall = time.perf_counter() - t0
@@ -177,6 +195,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         f"--trials {args.trials} --reps {args.reps} --scale {args.scale:g} --prefit {args.prefit} "
         f"--inner {args.inner} --sampler {args.sampler} --posterior-evals {args.posterior_evals}"
         + "".join(f" --set {s}" for s in args.set or ())
+        + (f" --start {args.start.as_posix()}" if args.start is not None else "")
     )
     cal.record = {
         "method": METHOD,

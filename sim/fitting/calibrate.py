@@ -36,7 +36,7 @@ import hashlib
 import json
 import time
 import warnings
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -200,16 +200,19 @@ def calibrate(
     progress: Callable[[str], None] | None = None,
     posterior_evals: int = 0,
     method: str = "tpe",
+    start: Mapping[str, float] | None = None,
 ) -> Calibration:
     """Fit the mechanisms and the demand structure to the data up to `through` only; then,
-    when `posterior_evals` > 0, sample the posterior by ABC-SMC (`sampling`)."""
+    when `posterior_evals` > 0, sample the posterior by ABC-SMC (`sampling`). The search
+    starts from `base`'s values, with `start`'s in their place (values an identification
+    confirmed, `slices.confirmed_values`)."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
     say = progress or (lambda _msg: None)
     obs = Observed.from_usbp(observed, through)
     window = fit_window(base, obs, scale)
-    start_values = _clip_to_prior(P.current(base))
+    start_values = _clip_to_prior({**P.current(base), **(start or {})})
     demand0 = Demand.initial(base, knots_for(obs.months[-1] - 1))
     t0 = time.perf_counter()
     demand0, _ = fit_demand(P.apply(window, start_values), demand0, obs, reps, prefit)
@@ -224,6 +227,9 @@ def calibrate(
     dists = _distributions()
     if not study.trials:
         study.enqueue_trial(start_values)
+        scenario_values = _clip_to_prior(P.current(base))
+        if scenario_values != start_values:  # the point the start moves from, to beat
+            study.enqueue_trial(scenario_values)
     done = [
         t
         for t in study.trials

@@ -41,7 +41,7 @@ import hashlib
 import json
 import math
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
@@ -444,3 +444,37 @@ def verdict(width: float, better: bool) -> str:
     prior, as the calibration's table judges its posterior intervals."""
     what = "not identified (flat slice)" if width >= IDENTIFIED_RATIO else "constrained"
     return what + ("; a grid value fits better" if better else "")
+
+
+def confirmed_values(path: Path, current: Mapping[str, float]) -> dict[str, float]:
+    """The values an identification (`identification.csv`) confirmed as fitting better than
+    its point, to start a calibration from (`migsim calibrate --start`).
+
+    Only values confirmed at more seeds are read (`better_value`), and only from slices
+    taken at the point `current` describes: a slice about another point says nothing about
+    where to go from this one. Raises ValueError naming the file and the field."""
+    try:
+        table = pd.read_csv(path, dtype={"parameter": str})
+    except (OSError, ValueError) as e:
+        raise ValueError(f"{path}: not an identification table ({e})") from e
+    missing = {"parameter", "estimate", "better_value"} - set(table.columns)
+    if missing:
+        raise ValueError(f"{path}: no column {', '.join(sorted(missing))}")
+    known = {p.name: p for p in P.PARAMETERS}
+    out: dict[str, float] = {}
+    for row in table.itertuples(index=False):
+        p = known.get(row.parameter)
+        if p is None:
+            raise ValueError(f"{path}: parameter {row.parameter!r} is not a calibrated strength")
+        here = current[p.name]  # each slice holds all the other strengths at the point
+        if not math.isclose(float(row.estimate), here, rel_tol=1e-3, abs_tol=1e-9):
+            raise ValueError(
+                f"{path}: estimate of {p.name} is {row.estimate:g}, the scenario's is {here:g}: "
+                "the slices were taken at another point"
+            )
+        if not np.isfinite(row.better_value):
+            continue
+        if not p.low <= row.better_value <= p.high:
+            raise ValueError(f"{path}: better_value of {p.name} is outside its prior")
+        out[p.name] = int(round(row.better_value)) if p.integer else float(row.better_value)
+    return out
