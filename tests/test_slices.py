@@ -229,6 +229,10 @@ def test_calibrate_refuses_a_bad_start_in_one_line_before_any_work(tmp_path: Pat
     assert "--start:" in done.stderr and "deterrence.effect is outside" in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and "Traceback" not in done.stderr
     assert not out.exists() and not store.exists()
+    cmd[cmd.index("--start") : cmd.index("--start") + 2] = ["--step", "0"]
+    done = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.returncode == 2 and "0 < --step <= 1" in done.stderr
+    assert not out.exists() and not store.exists()
 
 
 @pytest.mark.slow

@@ -62,6 +62,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="search: Optuna TPE over the prior box, or CMA-ES from the scenario's values",
     )
     p.add_argument(
+        "--step",
+        type=float,
+        default=0.15,
+        help="CMA-ES's first step, as a share of each prior's range (small: a local search)",
+    )
+    p.add_argument(
         "--start",
         type=Path,
         default=None,
@@ -136,10 +142,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         or args.prefit < 0
         or args.inner < 0
         or args.posterior_evals < 0
+        or not 0 < args.step <= 1
     ):
         raise UsageError(
-            "--trials >= 1, --reps >= 1, --prefit >= 0, --inner >= 0, --posterior-evals >= 0 "
-            "and 0 < --scale <= 1"
+            "--trials >= 1, --reps >= 1, --prefit >= 0, --inner >= 0, --posterior-evals >= 0, "
+            "0 < --scale <= 1 and 0 < --step <= 1"
         )
     from sim import observed  # heavy imports only when the command runs
     from sim.batch.executors import open_executor
@@ -187,13 +194,14 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             posterior_evals=args.posterior_evals,
             method=args.sampler,
             start=start,
+            step=args.step,
         )
     say.close()
     wall = time.perf_counter() - t0
     command = (
         f"migsim calibrate {args.scenario.as_posix()} --out {args.out.as_posix()} --through {through} "
         f"--trials {args.trials} --reps {args.reps} --scale {args.scale:g} --prefit {args.prefit} "
-        f"--inner {args.inner} --sampler {args.sampler} --posterior-evals {args.posterior_evals}"
+        f"--inner {args.inner} --sampler {args.sampler} --step {args.step:g} --posterior-evals {args.posterior_evals}"
         + "".join(f" --set {s}" for s in args.set or ())
         + (f" --start {args.start.as_posix()}" if args.start is not None else "")
     )
