@@ -41,7 +41,8 @@ from sim.results import RunResult
 from tests.conftest import ROOT, scenario
 from tests.runcache import shared_run
 
-HEAVY = ("matplotlib", "scipy", "statsmodels", "optuna", "pyarrow", "dask", "PIL")
+#: and `sim.report`: fifteen modules that `migsim report` needs, and no other command
+HEAVY = ("matplotlib", "scipy", "statsmodels", "optuna", "pyarrow", "dask", "PIL", "sim.report")
 DRAWN = {
     "encounters_by_nationality.png": _encounters_chart,
     "custody.png": _custody_chart,
@@ -81,6 +82,7 @@ def test_run_without_charts_does_not_import_matplotlib(tmp_path: Path) -> None:
         "run", "scenarios/baseline.toml", "--set", "scale=0.01", "--no-charts", "--out", out
     )
     assert "matplotlib" not in loaded and "PIL" not in loaded
+    assert "sim.report" not in loaded  # the scenario's parent: `sim.scenario.parent`
     assert "pyarrow" in loaded  # the probe sees what a run does load: daily.parquet
     assert (tmp_path / "run" / "daily.parquet").is_file()
     assert not (tmp_path / "run" / "charts").exists()

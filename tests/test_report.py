@@ -26,8 +26,8 @@ from sim.cli import main
 from sim.report import Kind, build, write_report
 from sim.report.fmt import number, signed_interval
 from sim.report.intervals import HEADLINE, headline_stats
-from sim.report.parent import find_parent
 from sim.scenario.loader import load_scenario, resolved_dict
+from sim.scenario.parent import find_parent
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"

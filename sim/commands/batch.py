@@ -203,8 +203,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
 def parents(points: Sequence[Any]) -> dict[str, Any]:
     """Each scenario's `extends` parent as it reads now, recorded in the manifest so that
     `migsim report` never opens a path named in a manifest."""
-    from sim.report.parent import extends_of, record_parent
     from sim.scenario.loader import resolved_dict
+    from sim.scenario.parent import extends_of, record_parent
 
     out: dict[str, Any] = {}
     for p in points:

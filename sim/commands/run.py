@@ -31,8 +31,8 @@ def scenario_source(
 ) -> dict[str, object]:
     """Where the scenario came from (file, `extends` parent, `--set`), for the manifest:
     `migsim report` diffs the run against its parent with it."""
-    from sim.report.parent import record_parent
     from sim.safeio import read_text
+    from sim.scenario.parent import record_parent
 
     parent = tomllib.loads(read_text(path)).get("extends")
     parent_path = (path.parent / parent).resolve() if isinstance(parent, str) else None

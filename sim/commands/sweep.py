@@ -62,7 +62,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def base_parent(sweep: Sweep) -> dict[str, Any]:
     """The sweep's base scenario, recorded for `migsim report` (see `batch.parents`)."""
-    from sim.report.parent import record_parent
     from sim.scenario.loader import resolved_dict
+    from sim.scenario.parent import record_parent
 
     return record_parent(sweep.base_path, resolved_dict(sweep.base))

@@ -9,10 +9,11 @@ or image from anywhere, enforced by a Content-Security-Policy.
 
 One module per concept: `folders` (which kind, reading files), `html`, `templating` and
 `fmt` (markup from Jinja2 templates with autoescape, numbers), `page` (the page and its
-atomic write), `levers`, `parent` and `scenario` (the scenario section), `charts`,
-`provenance` (the manifest section), `design` (a sweep's design and outcome surface, a
-sensitivity folder's indices), `run`, `validation`, `batch` and `studies` (backtest,
-attribution) per folder kind, `build` (dispatch).
+atomic write), `levers` and `scenario` (the scenario section; the parent it is compared
+with is `sim.scenario.parent`, outside this package, which `migsim run` must not import),
+`charts`, `provenance` (the manifest section), `design` (a sweep's design and outcome
+surface, a sensitivity folder's indices), `run`, `validation`, `batch` and `studies`
+(backtest, attribution) per folder kind, `build` (dispatch).
 """
 
 from __future__ import annotations

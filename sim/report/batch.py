@@ -16,9 +16,9 @@ from sim.report.folders import read_parquet
 from sim.report.html import Cell, Html, code, details, join, note, table, tag
 from sim.report.intervals import headline
 from sim.report.page import Report, Section
-from sim.report.parent import Parent, defaults, extends_of, find_parent
 from sim.report.provenance import manifest_body
 from sim.report.scenario import MAX_POINTS, differences, levers_compared, show
+from sim.scenario.parent import Parent, defaults, extends_of, find_parent
 
 
 def _points(folder: Path, manifest: Mapping[str, Any]) -> list[dict[str, Any]]:

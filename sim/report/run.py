@@ -13,9 +13,9 @@ from sim.report.fmt import number, period_fact
 from sim.report.folders import read_csv
 from sim.report.html import Cell, Html, code, join, note, table
 from sim.report.page import Report, Section
-from sim.report.parent import find_parent
 from sim.report.provenance import manifest_body
 from sim.report.scenario import single
+from sim.scenario.parent import find_parent
 
 OTHER = {
     "mean_custody_hours": ("mean hours in custody per person leaving custody", 1),

@@ -23,7 +23,7 @@ from sim.report.html import (
     tag,
 )
 from sim.report.levers import key_levers
-from sim.report.parent import Parent
+from sim.scenario.parent import Parent
 
 LONG_DIFF = 25  # more rows than this: a per-section count first, the full list folded
 MAX_POINTS = 8  # batch points whose differences are listed (a sweep can have hundreds)

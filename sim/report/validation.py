@@ -14,9 +14,9 @@ from sim.report.fmt import interval, number, period_fact
 from sim.report.folders import read_csv
 from sim.report.html import Cell, Html, code, details, join, note, paragraph, table, tag
 from sim.report.page import Report, Section
-from sim.report.parent import find_parent
 from sim.report.provenance import manifest_body
 from sim.report.scenario import single
+from sim.scenario.parent import find_parent
 from sim.validation.report import LEGEND, verdict
 from sim.validation.series import CHARTS, SERIES_BY_NAME
 
