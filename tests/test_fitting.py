@@ -462,3 +462,23 @@ def test_point_estimate_is_the_best_mean_over_seeds_not_the_luckiest_trial(monke
     trials = C._frame(C._complete(study))
     row = C._point_row(trials, study)
     assert row["trial"] == 1 and row["loss"] == pytest.approx(point["loss"])
+
+
+def test_the_parameter_table_keeps_its_columns_for_the_longest_name() -> None:
+    """The children's momentum threshold (49 characters) once pushed its row out of line."""
+    import io
+
+    from sim.commands.calibrate import print_table
+
+    rows = [
+        {"parameter": p.name, "prior_low": p.low, "prior_high": p.high, "estimate": p.low,
+         "lo90": p.low, "hi90": p.high, "constrained": "no (not identified)"}
+        for p in P.PARAMETERS
+    ]  # fmt: skip
+    out = io.StringIO()
+    print_table(pd.DataFrame(rows), 59, out)
+    lines = out.getvalue().splitlines()
+    table = lines[lines.index(next(x for x in lines if x.startswith("---"))) + 1 :]
+    assert len(table) == len(P.PARAMETERS)
+    ends = {line.index("]") for line in table}  # the prior column's right edge
+    assert len(ends) == 1

@@ -114,14 +114,15 @@ def print_table(table, free: int, out=sys.stdout) -> None:  # noqa: ANN001
             f"x sqrt(2) x the loss's Monte Carlo sd {table.attrs['noise']:.1f}",
             file=out,
         )
-    head = f"{'parameter':42s} {'prior':>17s} {'estimate':>10s} {'90% interval':>21s}  constrained"
+    width = max(len("parameter"), *(len(name) for name in table["parameter"]))
+    head = f"{'parameter':{width}s} {'prior':>17s} {'estimate':>10s} {'90% interval':>21s}  constrained"
     print(head, file=out)
     print("-" * len(head), file=out)
     for r in table.itertuples(index=False):
         prior = f"[{r.prior_low:g}, {r.prior_high:g}]"
         interval = f"[{r.lo90:.4g}, {r.hi90:.4g}]"
         print(
-            f"{r.parameter:42s} {prior:>17s} {r.estimate:10.4g} {interval:>21s}  {r.constrained}",
+            f"{r.parameter:{width}s} {prior:>17s} {r.estimate:10.4g} {interval:>21s}  {r.constrained}",
             file=out,
         )
 

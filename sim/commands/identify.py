@@ -170,8 +170,9 @@ def print_table(result, out=sys.stdout) -> None:  # noqa: ANN001
         f"autocorrelation {result.inflation:.2f}, plus the noise of each difference",
         file=out,
     )
+    width = max(len("parameter"), *(len(name) for name in result.table["parameter"]))
     head = (
-        f"{'parameter':42s} {'prior':>15s} {'estimate':>9s} {'slice interval':>20s} "
+        f"{'parameter':{width}s} {'prior':>15s} {'estimate':>9s} {'slice interval':>20s} "
         f"{'width':>5s}  verdict"
     )
     print(head, file=out)
@@ -185,7 +186,7 @@ def print_table(result, out=sys.stdout) -> None:  # noqa: ANN001
             else ""
         )
         print(
-            f"{r.parameter:42s} {prior:>15s} {r.estimate:9.4g} {interval:>20s} "
+            f"{r.parameter:{width}s} {prior:>15s} {r.estimate:9.4g} {interval:>20s} "
             f"{r.width_vs_prior:5.2f}  {r.verdict}{extra}",
             file=out,
         )
