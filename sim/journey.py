@@ -316,7 +316,10 @@ class JourneyPlanner:
         kind = np.where(end_leg < legs, PROTECTION, ARRIVE).astype(np.int8)
         settled = (end_leg < legs).nonzero()[0]
         leg = end_leg[settled]
-        time[settled] = t0[settled] + ends[settled, leg] - dur[settled, leg]  # the leg's start
+        # the leg's start, never before departure: `(t0 + ends) - dur` could round to an ulp
+        # below t0 on the first leg (the sum before the leg is then exactly 0)
+        start = t0[settled]
+        time[settled] = np.maximum(start + (ends[settled, leg] - dur[settled, leg]), start)
         # Mexican enforcement on the Mexican leg(s), for those still travelling there; it
         # does not stop Mexico's own nationals; the stop time inverts the cumulative hazard
         for nth in range(self.mexican_legs.shape[1]):  # a route's first Mexican leg, ...

@@ -431,3 +431,28 @@ def test_mpp_only_listed_nationalities_and_groups():
     assert not remain.offer(party(nat="mexico"), 0.5)
     assert not remain.offer(party(group="unaccompanied_child"), 0.5)
     assert remain.offer(party(group="family"), 0.5)
+
+
+def test_a_journey_never_ends_before_it_starts():
+    """A party that settles on its first leg stops where it set out: `(t0 + d) - d` once
+    rounded to an ulp below t0 (caught by the bench's capture at one calibration), and a
+    journey ending before its departure would be filed on an earlier day. The first leg is
+    a transit country for a re-attempt from abroad: Hondurans setting out from Mexico."""
+    from sim.calendar import SimCalendar
+    from sim.journey import PROTECTION, JourneyPlanner
+    from tests.conftest import scenario
+
+    s = scenario(
+        "historical",
+        "journey.protection.mexico.apply_probability=1.0",
+        "journey.protection.mexico.continue_share=0.0",
+    )
+    planner = JourneyPlanner(s, SimCalendar(s.origin, s.start, s.end))
+    rng = np.random.default_rng(7)
+    n = 200_000
+    t0 = rng.uniform(0.0, 1000.0, n)
+    nat = np.full(n, NAT_INDEX["honduras"])
+    origin = np.full(n, NAT_INDEX["mexico"])
+    out = planner.plan(t0, nat, origin, rng)
+    assert (out.kind == PROTECTION).sum() > n // 2  # most settle in Mexico, on their first leg
+    assert (out.time >= t0).all()
