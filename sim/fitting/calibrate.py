@@ -213,7 +213,8 @@ def calibrate(
     say = progress or (lambda _msg: None)
     obs = Observed.from_usbp(observed, through)
     window = fit_window(base, obs, scale)
-    start_values = _clip_to_prior({**P.current(base), **(start or {})})
+    scenario_values = _clip_to_prior(P.current(base))
+    start_values = _clip_to_prior({**scenario_values, **(start or {})})
     demand0 = Demand.initial(base, knots_for(obs.months[-1] - 1))
     t0 = time.perf_counter()
     demand0, _ = fit_demand(P.apply(window, start_values), demand0, obs, reps, prefit)
@@ -228,7 +229,6 @@ def calibrate(
     dists = _distributions()
     if not study.trials:
         study.enqueue_trial(start_values)
-        scenario_values = _clip_to_prior(P.current(base))
         if scenario_values != start_values:  # the point the start moves from, to beat
             study.enqueue_trial(scenario_values)
     done = [
