@@ -243,22 +243,38 @@ class JourneyPlanner:
         # transit bits of the legs up to each leg (the last column: the whole route)
         bits = np.where(self.transit, np.repeat(self.leg_bit, n_nat, axis=0), 0)
         upto = np.bitwise_or.accumulate(bits, axis=1) if k else bits
-        self.transited_upto = np.concatenate([upto, upto[:, -1:]], axis=1)
+        self.transited_upto = np.concatenate([upto, upto[:, -1:]], axis=1).astype(np.int64)
         # each route's Mexican legs, in order (usually one), padded with -1
         mexico = COUNTRIES.index("mexico")
         legs_in_mexico = [[i for i, leg in enumerate(r) if leg[0] == mexico] for r in rows]
         self.mexican_legs = np.full((n_routes, max(map(len, legs_in_mexico), default=0)), -1)
         for r, legs in enumerate(legs_in_mexico):
             self.mexican_legs[r, : len(legs)] = legs
+        # by [route * n_nat + nationality, n-th Mexican leg]: that leg where the party is in
+        # transit on it (Mexican enforcement may stop it there), else -1
+        rn_legs = np.repeat(self.mexican_legs, n_nat, axis=0)
+        on_leg = rn_legs >= 0
+        in_transit = self.transit[np.arange(len(rn_legs))[:, None], np.where(on_leg, rn_legs, 0)]
+        self.exposed_leg = np.where(on_leg & in_transit, rn_legs, -1)
+        self.all_routed = bool(self.routed.all())
+        self.shape_list = self.shapes.tolist()
         n = cal.days + _HORIZON_PAD
         hazard = np.zeros(n)
         for step in scenario.enforcement.mexico:
             hazard[max(cal.day(step.from_), 0) :] = step.daily_hazard
         self.grid = np.arange(n + 1, dtype=float)
         self.cum_hazard = np.concatenate([[0.0], np.cumsum(hazard)])
+        self.slope = np.diff(self.cum_hazard)  # as np.interp's: the rise over one day
 
     def _H(self, t: np.ndarray) -> np.ndarray:
-        return np.interp(t, self.grid, self.cum_hazard)
+        """The cumulative hazard at times `t`: `np.interp` on the daily grid, computed as
+        np.interp does (slope times the offset into the day, plus the day's value), without
+        its binary search: the grid is the days themselves (several times faster for a
+        block's parties; the same numbers, tested against np.interp)."""
+        if not len(t) or t.min() < 0.0 or not t.max() < self.grid[-1]:
+            return np.interp(t, self.grid, self.cum_hazard)
+        day = t.astype(np.int64)
+        return self.slope[day] * (t - day) + self.cum_hazard[day]
 
     def _H_inv(self, h: np.ndarray) -> np.ndarray:
         return np.interp(h, self.cum_hazard, self.grid)
@@ -273,7 +289,7 @@ class JourneyPlanner:
             return dur
         cls = self.leg_class[route].ravel()
         flat, scale = dur.reshape(-1), None
-        for c, shape in enumerate(self.shapes.tolist()):
+        for c, shape in enumerate(self.shape_list):
             at = (cls == c).nonzero()[0]  # row-major order
             if not len(at):
                 continue  # (a draw of none takes no number from the stream)
@@ -293,7 +309,7 @@ class JourneyPlanner:
         random numbers only where something can happen.
         """
         n, legs = len(t0), self.legs
-        if n and not self.routed[origin].all():
+        if n and not self.all_routed and not self.routed[origin].all():
             missing = sorted({int(o) for o in origin[self.route_total[origin] <= 0]})
             raise ValueError(f"no journey.routes for origin(s) {missing}")
         u = rng.random(n) * self.route_total[origin]
@@ -305,27 +321,30 @@ class JourneyPlanner:
         dur = self._durations(route, rng)
         ends = dur.cumsum(axis=1)  # when each leg ends, less t0
         time = t0 + ends[:, -1]  # arrival, for those who arrive
-        # protection seeking in transit countries: apply, then stay or continue (sparse)
+        end_leg = np.full(n, legs)  # the leg on which the journey ends (legs: arrived)
+        kind = np.zeros(n, dtype=np.int8)  # ARRIVE
+        # protection seeking in transit countries: apply, then stay or continue (sparse; a
+        # draw of none takes no number from the stream, so none is made)
         p_apply = self.apply_p[rn].ravel()
         may = (p_apply > 0.0).nonzero()[0]
-        applied = may[rng.random(len(may)) < p_apply[may]]
-        who, leg_of = np.divmod(applied, legs)
-        stays = rng.random(len(applied)) >= self.leg_continue[route[who], leg_of]
-        end_leg = np.full(n, legs)  # the leg on which the journey ends (legs: arrived)
-        np.minimum.at(end_leg, who[stays], leg_of[stays])
-        kind = np.where(end_leg < legs, PROTECTION, ARRIVE).astype(np.int8)
-        settled = (end_leg < legs).nonzero()[0]
-        leg = end_leg[settled]
-        # the leg's start, never before departure: `(t0 + ends) - dur` could round to an ulp
-        # below t0 on the first leg (the sum before the leg is then exactly 0)
-        start = t0[settled]
-        time[settled] = np.maximum(start + (ends[settled, leg] - dur[settled, leg]), start)
+        applied = may[rng.random(len(may)) < p_apply[may]] if len(may) else may
+        if len(applied):
+            who, leg_of = np.divmod(applied, legs)
+            stays = rng.random(len(applied)) >= self.leg_continue[route[who], leg_of]
+            np.minimum.at(end_leg, who[stays], leg_of[stays])
+            settled = (end_leg < legs).nonzero()[0]
+            if len(settled):
+                kind[settled] = PROTECTION
+                leg = end_leg[settled]
+                # the leg's start, never before departure: `(t0 + ends) - dur` could round
+                # to an ulp below t0 on the first leg (the sum before the leg is then 0)
+                start = t0[settled]
+                time[settled] = np.maximum(start + (ends[settled, leg] - dur[settled, leg]), start)
         # Mexican enforcement on the Mexican leg(s), for those still travelling there; it
         # does not stop Mexico's own nationals; the stop time inverts the cumulative hazard
-        for nth in range(self.mexican_legs.shape[1]):  # a route's first Mexican leg, ...
-            leg = self.mexican_legs[route, nth]
+        for nth in range(self.exposed_leg.shape[1]):  # a route's first Mexican leg, ...
+            leg = self.exposed_leg[rn, nth]
             exposed = ((leg >= 0) & (end_leg > leg)).nonzero()[0]
-            exposed = exposed[self.transit[rn[exposed], leg[exposed]]]
             if not len(exposed):
                 continue
             leg = leg[exposed]
@@ -336,11 +355,14 @@ class JourneyPlanner:
             h0 = h[:k]
             stop = (h[k:] - h0) > e_stop
             stopped = exposed[stop]
-            end_leg[stopped] = leg[stop]
-            kind[stopped] = STOPPED
-            time[stopped] = self._H_inv(h0[stop] + e_stop[stop])
+            if len(stopped):
+                end_leg[stopped] = leg[stop]
+                kind[stopped] = STOPPED
+                time[stopped] = self._H_inv(h0[stop] + e_stop[stop])
         transited = self.transited_upto[rn, end_leg]
         sought = np.zeros(n, dtype=np.int64)
-        on_way = leg_of <= end_leg[who]  # applied before the journey ended
-        np.bitwise_or.at(sought, who[on_way], self.leg_bit[route[who[on_way]], leg_of[on_way]])
-        return Outcomes(kind, time, transited.astype(np.int64), sought, t0)
+        if len(applied):
+            on_way = leg_of <= end_leg[who]  # applied before the journey ended
+            w = who[on_way]
+            np.bitwise_or.at(sought, w, self.leg_bit[route[w], leg_of[on_way]])
+        return Outcomes(kind, time, transited, sought, t0)

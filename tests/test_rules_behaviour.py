@@ -456,3 +456,22 @@ def test_a_journey_never_ends_before_it_starts():
     out = planner.plan(t0, nat, origin, rng)
     assert (out.kind == PROTECTION).sum() > n // 2  # most settle in Mexico, on their first leg
     assert (out.time >= t0).all()
+
+
+def test_the_cumulative_hazard_is_np_interp_exactly():
+    """`JourneyPlanner._H` skips np.interp's search on the daily grid: it must give the very
+    same floats (a stop time moving by an ulp would change which day a party is filed
+    under), at whole days, inside days, at the grid's end and beyond it on both sides."""
+    from sim.calendar import SimCalendar
+    from sim.journey import JourneyPlanner
+    from tests.conftest import scenario
+
+    s = scenario("historical")
+    planner = JourneyPlanner(s, SimCalendar(s.origin, s.start, s.end))
+    end = planner.grid[-1]
+    rng = np.random.default_rng(11)
+    inside = np.concatenate([rng.uniform(0.0, end, 100_000), np.arange(0.0, end), [0.0]])
+    for t in (inside, np.array([end]), np.array([-0.5, 3.25]), np.array([2.5, end + 7.0])):
+        want = np.interp(t, planner.grid, planner.cum_hazard)
+        assert np.array_equal(planner._H(t), want)
+    assert planner.slope.max() > 0  # a hazard that is not zero throughout: a real test
