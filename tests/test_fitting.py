@@ -66,6 +66,37 @@ def test_refit_is_a_fixed_point_when_the_model_matches_the_data() -> None:
     assert np.allclose(once.to_vector(), twice.to_vector(), atol=1e-6)
 
 
+def test_a_scenarios_own_demand_is_read_back_from_its_levers() -> None:
+    """`Demand.of_scenario` gives back the demand a fragment was written from (identify
+    starts there): a demand inside its bounds, written into a scenario and read back, is
+    the same up to the levers' rounding; and the shipped fragment reads back to itself,
+    seasonality, trend and caravans included, which the rates-only start does not."""
+    base = scenario("historical")
+    knots = knots_for(pd.Period("2019-08", "M"))
+    rng = np.random.default_rng(3)
+    start = Demand.initial(base, knots)
+    lo, hi = start.bounds()
+    x = lo + (hi - lo) * rng.uniform(0.1, 0.9, len(lo))
+    x[: start.log_rate.size] = np.log(rng.uniform(50.0, 5000.0, start.log_rate.size))
+    written = start.from_vector(x)
+    back = Demand.of_scenario(written.apply(base), knots)
+    assert np.allclose(back.season, written.season, atol=2e-3)
+    assert all(np.allclose(back.steps[k], written.steps[k], atol=2e-4) for k in STREAMS)
+    assert back.log_caravan == pytest.approx(written.log_caravan, abs=1e-4)
+    assert np.allclose(back.log_rate, written.log_rate, atol=1e-3)
+
+    shipped = base.departures
+    again = Demand.of_scenario(base, knots).apply(base).departures
+    assert np.allclose(again.seasonality, shipped.seasonality, atol=1e-4)
+    assert again.shocks == shipped.shocks
+    assert again.trend.keys() == shipped.trend.keys()
+    for key, knots_values in shipped.trend.items():
+        assert again.trend[key].keys() == knots_values.keys()
+        assert np.allclose(list(again.trend[key].values()), list(knots_values.values()), atol=2e-5)
+    rates_only = Demand.initial(base, knots).apply(base).departures
+    assert not np.allclose(rates_only.seasonality, shipped.seasonality, atol=1e-2)
+
+
 def test_raking_meets_the_published_family_unit_totals_by_citizenship() -> None:
     """Fitted through September 2019, the FY2019 family-unit totals of Honduras, Guatemala,
     El Salvador and Mexico are a third margin: the raked table meets them and both monthly

@@ -108,7 +108,9 @@ def test_identify_end_to_end_flat_where_a_mechanism_is_inactive(tmp_path: Path) 
     assert np.array_equal(bar["loss"].to_numpy(), point.reindex(bar["seed"]).to_numpy())
     table = pd.read_csv(out / "identification.csv").set_index("parameter")
     assert table.at["transit_bar.release_multiplier", "verdict"] == "not identified (flat slice)"
-    assert table.at["deterrence.effect", "max_rise"] > 0
+    det = frame[frame["parameter"] == "deterrence.effect"]  # moves the loss at every value
+    assert (det["loss"].to_numpy() != point.reindex(det["seed"]).to_numpy()).all()
+    assert table.at["deterrence.effect", "max_rise"] != 0
     assert set(frame["stocks_within"]) <= set(range(0, 22))
     manifest = json.loads((out / "manifest.json").read_text())
     assert manifest["kind"] == "identification"

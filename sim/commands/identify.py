@@ -45,7 +45,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         help="more seeds for a value that looks better than the point (default 4; 0: none)",
     )
     p.add_argument("--reps", type=int, default=1, help="replications per evaluation")
-    p.add_argument("--prefit", type=int, default=5, help="demand refits at the point")
+    p.add_argument(
+        "--prefit",
+        type=int,
+        default=0,
+        help="demand refits at the point before the slices, from the scenario's own demand "
+        "(default 0: the slices start from the demand as the scenario holds it)",
+    )
     p.add_argument("--inner", type=int, default=2, help="demand refits at each value")
     p.add_argument(
         "--params", default=None, help="comma-separated strengths (default: all of them)"

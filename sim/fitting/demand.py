@@ -119,6 +119,33 @@ class Demand:
             0.0,
         )
 
+    @classmethod
+    def of_scenario(cls, base: Scenario, knots: list[pd.Period]) -> Demand:
+        """The demand `base` already holds (a calibration fragment's), so that a fit can
+        start where the last one ended instead of from the rates alone (`initial`): its
+        rates; its twelve seasonal factors read back into the harmonics (least squares on
+        the log factors, exact for a fragment's own up to their rounding); per stream, the
+        mean over its cells of the log trend at `knots` (linear between the scenario's own
+        knots, flat outside them), less its value at the first knot, which goes into the
+        rates; and the caravans' multiplier. Each is clipped to the fit's bounds."""
+        dep = base.departures
+        rates = [[max(getattr(dep.rates[n], g), 1.0) for g in GROUPS] for n in NATIONALITIES]
+        log_rate = np.log(np.array(rates))
+        log_s = np.log(np.asarray(dep.seasonality, dtype=float))
+        basis = np.stack([_season_log(np.eye(2 * HARMONICS)[i]) for i in range(2 * HARMONICS)])
+        season = np.linalg.lstsq(basis.T, log_s - log_s.mean(), rcond=None)[0]
+        at = np.array([(k - knots[0]).n for k in knots], dtype=float)
+        steps = {}
+        for stream, cells in STREAMS.items():
+            values = np.mean([_log_trend_at(dep.trend, n, g, knots[0], at) for n, g in cells], 0)
+            for n, g in cells:
+                log_rate[NATIONALITIES.index(n), GROUPS.index(g)] += values[0]
+            steps[stream] = np.diff(values)
+        caravan = next((s.multiplier for s in dep.shocks if s.name == CARAVAN["name"]), 1.0)
+        out = cls(log_rate, season, steps, knots, float(np.log(max(caravan, 1e-12))))
+        lo, hi = out.bounds()
+        return out.from_vector(np.clip(out.to_vector(), lo, hi))
+
     @property
     def n_free(self) -> int:
         return int(
@@ -207,6 +234,21 @@ class Demand:
         lo.append(0.0)
         hi.append(np.log(CARAVAN_MAX))
         return np.array(lo), np.array(hi)
+
+
+def _log_trend_at(
+    trend: dict[str, dict[str, float]], nat: str, group: str, first: pd.Period, at: np.ndarray
+) -> np.ndarray:
+    """A cell's log trend (its 'all', nationality and cell knots summed, as the model adds
+    them) at months `at` counted from `first`: linear between knots, flat outside them."""
+    total = np.zeros(len(at))
+    for key in ("all", nat, f"{nat}.{group}"):
+        knots = trend.get(key)
+        if not knots:
+            continue
+        x = np.array([(pd.Period(k, "M") - first).n for k in knots], dtype=float)
+        total += np.interp(at, x, np.array(list(knots.values()), dtype=float))
+    return total
 
 
 def _design(

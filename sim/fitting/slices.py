@@ -6,7 +6,11 @@ and the draws fall back to the evaluated trials: the search chose where to look.
 asks the data directly. Each strength in turn is set to values spread over its prior range
 (evenly on the prior's own scale), every other strength is held at the point estimate, the
 undeterred demand is refitted at every value (it is profiled out of the loss, exactly as in
-a calibration trial: `calibrate.evaluate`), and the loss is scored.
+a calibration trial: `calibrate.evaluate`), and the loss is scored. The refits start from
+the demand the scenario holds (`Demand.of_scenario`: a calibration fragment's, the one its
+own trial fitted), so the slices are taken at the shipped fit, not at a demand re-fitted
+from the rates alone (whose loss differs: the refit is a noisy fixed point that does not
+settle, README "Calibration").
 
 Reading a slice:
 
@@ -88,7 +92,7 @@ class SliceSettings:
     seeds: int = 3  # common seeds for every value and the point
     scale: float = 0.2
     reps: int = 1
-    prefit: int = 5
+    prefit: int = 0  # refits at the point first, from the scenario's own demand
     inner: int = 2
     confirm_seeds: int = 4  # more seeds for a value that looks better than the point
 
@@ -207,6 +211,7 @@ def checkpoint_key(
     # the confirmation's seed count is left out: it adds evaluations at other seeds, and
     # every evaluation is kept under its own seed
     made = {k: v for k, v in asdict(settings).items() if k != "confirm_seeds"}
+    made["demand_start"] = "scenario"  # (earlier checkpoints started from the rates alone)
     blob = json.dumps([scenario_hash(base), str(through), made, list(names)], sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -230,9 +235,14 @@ def slices(
     obs = Observed.from_usbp(observed, through)
     window = fit_window(base, obs, settings.scale)
     point = P.current(base)
-    demand0 = Demand.initial(base, knots_for(obs.months[-1] - 1))
-    demand0, _ = fit_demand(P.apply(window, point), demand0, obs, settings.reps, settings.prefit)
-    say(f"pre-fit of the demand at the point: {time.perf_counter() - t0:.0f} s")
+    # the slices start from the demand the scenario holds (a fragment's: the one its own
+    # trial fitted), not from its rates alone: they describe the shipped fit
+    demand0 = Demand.of_scenario(base, knots_for(obs.months[-1] - 1))
+    if settings.prefit:
+        demand0, _ = fit_demand(
+            P.apply(window, point), demand0, obs, settings.reps, settings.prefit
+        )
+        say(f"pre-fit of the demand at the point: {time.perf_counter() - t0:.0f} s")
     template = Trial(window, point, demand0, obs, settings.reps, settings.inner)
     names = [p.name for p in chosen]
     store = (
