@@ -256,3 +256,28 @@ def test_a_started_calibration_also_tries_the_point_it_moves_from(tmp_path: Path
     others = [p.name for p in P.PARAMETERS if p.name != name]
     first, second = search.iloc[0], search.iloc[1]
     assert all(first[n] == pytest.approx(second[n]) for n in others)
+
+
+@pytest.mark.slow
+def test_a_calibration_can_start_its_demand_where_the_scenario_left_it(tmp_path: Path) -> None:
+    """`--demand-start scenario`: with no refit, every trial scores the demand the scenario
+    holds (its fragment's seasonality, trend and caravans), where the default starts from
+    its rates alone and ends elsewhere."""
+    import json
+
+    from sim import observed
+    from sim.fitting.calibrate import calibrate
+    from sim.fitting.demand import Demand, knots_for
+
+    base = scenario("historical")
+    knots = knots_for(pd.Period("2019-02", "M"))
+    demands = {}
+    for start in ("scenario", "rates"):
+        cal = calibrate(
+            base, observed.load_usbp(), through=pd.Period("2019-03", "M"), trials=1,
+            scale=0.02, prefit=0, inner=0, storage=tmp_path / start, demand_start=start,
+        )  # fmt: skip
+        demands[start] = np.array(json.loads(cal.trials["demand"].iloc[0]))
+    assert np.allclose(demands["scenario"], Demand.of_scenario(base, knots).to_vector())
+    assert np.allclose(demands["rates"], Demand.initial(base, knots).to_vector())
+    assert not np.allclose(demands["scenario"], demands["rates"])

@@ -56,6 +56,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--prefit", type=int, default=5, help="demand refits before the trials")
     p.add_argument("--inner", type=int, default=2, help="demand refits inside each trial")
     p.add_argument(
+        "--demand-start",
+        choices=("rates", "scenario"),
+        default="rates",
+        help="the pre-fit's start: the scenario's rates alone, or the whole demand it holds "
+        "(a fragment's: seasonality, trend, caravans)",
+    )
+    p.add_argument(
         "--sampler",
         choices=("tpe", "cmaes"),
         default="tpe",
@@ -196,6 +203,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             method=args.sampler,
             start=start,
             step=args.step,
+            demand_start=args.demand_start,
         )
     say.close()
     wall = time.perf_counter() - t0
@@ -205,6 +213,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         f"--inner {args.inner} --sampler {args.sampler} --step {args.step:g} --posterior-evals {args.posterior_evals}"
         + "".join(f" --set {s}" for s in args.set or ())
         + (f" --start {args.start.as_posix()}" if args.start is not None else "")
+        + (f" --demand-start {args.demand_start}" if args.demand_start != "rates" else "")
     )
     cal.record = {
         "method": METHOD,

@@ -202,11 +202,16 @@ def calibrate(
     method: str = "tpe",
     start: Mapping[str, float] | None = None,
     step: float = 0.15,
+    demand_start: str = "rates",
 ) -> Calibration:
     """Fit the mechanisms and the demand structure to the data up to `through` only; then,
     when `posterior_evals` > 0, sample the posterior by ABC-SMC (`sampling`). The search
     starts from `base`'s values, with `start`'s in their place (values an identification
-    confirmed, `slices.confirmed_values`); CMA-ES's first step is `step` of each prior."""
+    confirmed, `slices.confirmed_values`); CMA-ES's first step is `step` of each prior.
+    The demand's pre-fit starts from `base`'s rates alone (`demand_start="rates"`) or from
+    the whole demand `base` holds (`"scenario"`: a fragment's, `Demand.of_scenario`), so
+    that a round can start where the last one ended instead of re-walking the refit's
+    noisy, unsettled path from the rates."""
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -215,7 +220,13 @@ def calibrate(
     window = fit_window(base, obs, scale)
     scenario_values = _clip_to_prior(P.current(base))
     start_values = _clip_to_prior({**scenario_values, **(start or {})})
-    demand0 = Demand.initial(base, knots_for(obs.months[-1] - 1))
+    if demand_start not in ("rates", "scenario"):
+        raise ValueError(f"demand_start must be 'rates' or 'scenario', not {demand_start!r}")
+    knots = knots_for(obs.months[-1] - 1)
+    if demand_start == "scenario":
+        demand0 = Demand.of_scenario(base, knots)
+    else:
+        demand0 = Demand.initial(base, knots)
     t0 = time.perf_counter()
     demand0, _ = fit_demand(P.apply(window, start_values), demand0, obs, reps, prefit)
     say(f"pre-fit of the demand structure: {time.perf_counter() - t0:.0f} s")
