@@ -201,6 +201,26 @@ def test_mpp_shares_only_rise_with_the_expansion() -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.slow
+def test_the_fit_check_pairs_seeds_and_refits_nothing() -> None:
+    """Before and after run at the same fresh seeds: a scenario against itself differs by
+    exactly nothing at every seed; a changed mechanism moves every seed's loss; the seeds
+    are none of those a calibration scores with."""
+    from sim.fitting.check import SEED_OFFSET, fit_check
+
+    base = scenario("historical")
+    obs = Observed.from_usbp(observed.load_usbp(), pd.Period("2019-03", "M"))
+    same = fit_check(base, base, obs, scale=0.02, seeds=2)
+    assert (same.differences == 0.0).all() and same.difference == 0.0
+    assert same.losses["seed"].min() >= base.seed + SEED_OFFSET
+    assert len(set(same.losses["loss"])) == 2  # two seeds, two different losses
+    other = P.apply(base, {"deterrence.effect": 0.0})
+    moved = fit_check(base, other, obs, scale=0.02, seeds=2)
+    assert (moved.differences != 0.0).all()
+    assert moved.before == pytest.approx(same.before)  # the same runs as before
+    assert "difference" in moved.line() and "standard error" in moved.line()
+
+
 def test_calibrate_end_to_end_resumes_and_writes_a_loadable_fragment(tmp_path: Path) -> None:
     """Tiny settings: 2 trials, then 3 (resumed: one more), fragment + posterior written."""
     out = tmp_path / "calibration.toml"
@@ -209,10 +229,13 @@ def test_calibrate_end_to_end_resumes_and_writes_a_loadable_fragment(tmp_path: P
         sys.executable, "-m", "sim", "calibrate", str(SCENARIOS / "historical.toml"),
         "--out", str(out), "--storage", str(store), "--trials", "2", "--scale", "0.02",
         "--prefit", "1", "--inner", "0", "--jobs", "1", "--through", "2019-03",
-        "--posterior-evals", "2",
+        "--posterior-evals", "2", "--check-seeds", "2",
     ]  # fmt: skip
     first = subprocess.run(cmd, capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert first.returncode == 0, first.stderr
+    assert "fit check at 2 fresh seeds, each scenario as it is" in first.stdout
+    check = pd.read_csv(store / "fit_check.csv")
+    assert sorted(check["scenario"]) == ["after", "after", "before", "before"]
     assert "free parameters:" in first.stdout and "undetermined (fewer than 10" in first.stdout
     # two ABC draws cannot make an ESS of 10: the indifference set is used instead
     assert "posterior: ABC-SMC's ESS" in first.stdout

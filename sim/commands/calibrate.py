@@ -56,6 +56,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--prefit", type=int, default=5, help="demand refits before the trials")
     p.add_argument("--inner", type=int, default=2, help="demand refits inside each trial")
     p.add_argument(
+        "--check-seeds",
+        type=int,
+        default=8,
+        help="fresh seeds of the before/after fit check, each scenario run as it is (0: none)",
+    )
+    p.add_argument(
         "--demand-start",
         choices=("rates", "scenario"),
         default="rates",
@@ -151,10 +157,11 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         or args.inner < 0
         or args.posterior_evals < 0
         or not 0 < args.step <= 1
+        or args.check_seeds < 0
     ):
         raise UsageError(
             "--trials >= 1, --reps >= 1, --prefit >= 0, --inner >= 0, --posterior-evals >= 0, "
-            "0 < --scale <= 1 and 0 < --step <= 1"
+            "--check-seeds >= 0, 0 < --scale <= 1 and 0 < --step <= 1"
         )
     from sim import observed  # heavy imports only when the command runs
     from sim.batch.executors import open_executor
@@ -205,6 +212,15 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             step=args.step,
             demand_start=args.demand_start,
         )
+        fitted = cal.apply(base)
+        check = None
+        if args.check_seeds:
+            from sim.fitting.check import fit_check
+            from sim.fitting.targets import Observed
+
+            say("fit check: the scenario before and after, each as it is, at fresh seeds")
+            obs = Observed.from_usbp(observed.load_usbp(), through)
+            check = fit_check(base, fitted, obs, args.scale, args.check_seeds, opened.executor)
     say.close()
     wall = time.perf_counter() - t0
     command = (
@@ -241,7 +257,6 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         "DATA: USBP monthly apprehensions Oct 2017 - Sep 2019, FY2019 policy targets.\n"
         "ASSUMED (not here): dated policy facts and every other lever (historical.toml, schema)."
     )
-    fitted = cal.apply(base)
     _atomic_write(args.out, to_toml(cal, fitted, header))
     posterior = args.out.with_suffix(".posterior.csv")
     _atomic_write(posterior, cal.draws.to_csv(index=False))
@@ -249,11 +264,15 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     cal.table.to_csv(storage / "parameters.csv", index=False)
     cal.trials.to_csv(storage / "trials.csv", index=False)
     cal.terms.to_csv(storage / "loss_terms.csv", index=False)
+    if check is not None:
+        check.losses.to_csv(storage / "fit_check.csv", index=False)
     print_table(cal.table, cal.free_parameters)
     err = cal.record["final_error"]
     print(
         f"loss at the point {err['loss']:.1f} (its own seed); USBP MAPE "
         + ", ".join(f"{k} {v:.1f}%" for k, v in err.items() if k != "loss")
     )
+    if check is not None:
+        print(check.line())
     print(f"{len(cal.draws)} posterior draws -> {posterior}; fragment -> {args.out}; {wall:.0f} s")
     return 0

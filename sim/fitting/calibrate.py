@@ -106,7 +106,8 @@ def fit_demand(
     return demand, _runs(demand.apply(scenario), reps)
 
 
-def _mean_terms(runs: list[RunDigest], obs: Observed) -> pd.DataFrame:
+def mean_terms(runs: list[RunDigest], obs: Observed) -> pd.DataFrame:
+    """The loss terms of the replications' mean simulated series."""
     frames = [loss_terms(r, obs) for r in runs]
     out = frames[0].copy()
     out["simulated"] = np.mean([f["simulated"] for f in frames], axis=0)
@@ -130,7 +131,7 @@ def evaluate(t: Trial) -> tuple[float, list[float], pd.DataFrame]:
     """Loss, fitted demand vector and loss terms of one set of mechanism values."""
     scenario = P.apply(t.window, t.values)
     demand, runs = fit_demand(scenario, t.demand, t.obs, t.reps, t.steps)
-    terms = _mean_terms(runs, t.obs)
+    terms = mean_terms(runs, t.obs)
     return total_loss(terms), demand.to_vector().tolist(), terms
 
 
@@ -455,7 +456,7 @@ def _point_terms(best: pd.Series, base: Scenario, obs: Observed, window: Scenari
     demand0 = Demand.initial(base, knots_for(obs.months[-1] - 1))
     point = {p.name: float(best[p.name]) for p in P.PARAMETERS}
     demand = demand0.from_vector(np.array(json.loads(best["demand"])))
-    return point, demand, _mean_terms(_runs(demand.apply(P.apply(window, point)), reps), obs)
+    return point, demand, mean_terms(_runs(demand.apply(P.apply(window, point)), reps), obs)
 
 
 def _cutoff(study, obs: Observed, window: Scenario, reps: int, noise: float) -> float:  # noqa: ANN001
