@@ -31,7 +31,6 @@ class Recorder:
         self.n_agr = len(self.agreements)
         self._stride_day = N_FLOWS * N_CELLS * self.n_agr
         # flat: day * stride + metric offset + cell * n_agr (+ agreement)
-        self.stride = self._stride_day
         self.flows = np.zeros(days * self._stride_day)
         # persons in each state x cell (whole numbers: batches move by whole-array adds)
         self.ledger = np.zeros(N_STATES * N_CELLS, dtype=np.int64)

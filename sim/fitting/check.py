@@ -5,8 +5,8 @@ A calibration scores each point with the demand refitted on the very runs that s
 that loss is far less spread, and can be lower, than what the fitted scenario scores when
 it is run as it is: at round 7's point, 503.3 with an sd of 7.5 over five seeds refitted,
 against 503.5 with an sd of 19 over eight fresh seeds as it is; at round 8b's, 486.0
-against 497.6. Rounds of calibration, and the
-demand procedures behind them, are therefore compared here the way a user meets them:
+against 497.6. Rounds of calibration, and the demand procedures behind them, are
+therefore compared here the way a user meets them:
 each scenario as it is (its own demand and strengths, nothing refitted), over the fitted
 months at the calibration's scale, at the same fresh seeds (common random numbers, none of
 them a seed the calibration or the slices score with). The mean of the per-seed

@@ -132,7 +132,7 @@ class Demand:
         rates = [[max(getattr(dep.rates[n], g), 1.0) for g in GROUPS] for n in NATIONALITIES]
         log_rate = np.log(np.array(rates))
         log_s = np.log(np.asarray(dep.seasonality, dtype=float))
-        basis = np.stack([_season_log(np.eye(2 * HARMONICS)[i]) for i in range(2 * HARMONICS)])
+        basis = np.stack([_season_log(unit) for unit in np.eye(2 * HARMONICS)])
         season = np.linalg.lstsq(basis.T, log_s - log_s.mean(), rcond=None)[0]
         at = np.array([(k - knots[0]).n for k in knots], dtype=float)
         steps = {}
