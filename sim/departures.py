@@ -61,6 +61,31 @@ def shock_multiplier(dep: Departures, cal: SimCalendar) -> np.ndarray:
     return out
 
 
+def port_share(dep: Departures, cal: SimCalendar, base: np.ndarray) -> np.ndarray | None:
+    """Share of each day's departures presenting at a port of entry, [day, nationality,
+    group], when a shock says where its own members go (`Shock.port_of_entry_share`);
+    None when none does (everyone then follows `base`, the share per nationality).
+
+    A shock of multiplier m adds (m - 1) / M of the day's departures, M the product of all
+    shocks that day: those are its members, and they present at ports with the shock's
+    share; the rest with their nationality's."""
+    if all(s.port_of_entry_share is None for s in dep.shocks):
+        return None
+    total = shock_multiplier(dep, cal)
+    out = np.broadcast_to(base[None, :, None], total.shape).copy()
+    for shock in dep.shocks:
+        if shock.port_of_entry_share is None or shock.multiplier <= 1:
+            continue
+        d0, d1 = max(cal.day(shock.start), 0), max(cal.day(shock.end), 0)
+        for nat in shock.nationalities:
+            n = NAT_INDEX[nat]
+            for group in shock.groups:
+                g = GROUP_INDEX[group]
+                members = (shock.multiplier - 1.0) / total[d0:d1, n, g]
+                out[d0:d1, n, g] += members * (shock.port_of_entry_share - base[n])
+    return out
+
+
 def demand_components(dep: Departures, cal: SimCalendar) -> dict[str, np.ndarray]:
     """The factors of undeterred demand on each day, [day, nationality, group] (persons/day):
     `base` (rate / days in month), `seasonality`, `trend` (exp of the log trend), `shocks`,

@@ -22,7 +22,7 @@ import datetime as dt
 import numpy as np
 
 from sim.calendar import SimCalendar
-from sim.departures import party_intensity
+from sim.departures import party_intensity, port_share
 from sim.domain import FAMILY, GROUPS, NATIONALITIES, STATE_INDEX
 from sim.journey import ARRIVE, PROTECTION, STOPPED, DayBuckets, JourneyPlanner, Outcomes
 from sim.party import Batch
@@ -56,6 +56,9 @@ class Travel:
         self.port_share = np.array(
             [sc.border.port_of_entry_share.get(n, 0.0) for n in NATIONALITIES]
         )
+        # per day and cell when a dated event sends its members to the ports (the caravans)
+        by_day = port_share(sc.departures, beyond, self.port_share)
+        self.port_by_day = None if by_day is None else by_day.reshape(padded, N_CELLS)
         self.journey = JourneyPlanner(sc, cal)
         self.g_count = stream(sc.seed, "departures", replication)
         self.g_party = stream(sc.seed, "parties", replication)
@@ -144,7 +147,10 @@ class Travel:
         nat, grp = _CELL_NAT[cells], _CELL_GRP[cells]
         t0 = day + gen.random(total)
         size = np.where(grp == FAMILY, 2 + gen.poisson(self.family_extra, total), 1)
-        port = gen.random(total) < self.port_share[nat]
+        if self.port_by_day is None:
+            port = gen.random(total) < self.port_share[nat]
+        else:
+            port = gen.random(total) < self.port_by_day[np.asarray(day, dtype=np.int64), cells]
         keep_u = gen.random(total)
         return cells, nat, grp, t0, size, port, keep_u
 

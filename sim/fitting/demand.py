@@ -177,7 +177,15 @@ class Demand:
                 key = n if all(c[0] == n for c in cells) else f"{n}.{g}"
                 trend[key] = knots
         shocks = [s for s in dep.shocks if s.name != CARAVAN["name"]]
-        shocks.append(Shock(**CARAVAN, multiplier=round(float(np.exp(self.log_caravan)), 4)))
+        # where the caravans' members go is a lever of its own, not demand: kept
+        port = next((s.port_of_entry_share for s in dep.shocks if s.name == CARAVAN["name"]), None)
+        shocks.append(
+            Shock(
+                **CARAVAN,
+                multiplier=round(float(np.exp(self.log_caravan)), 4),
+                port_of_entry_share=port,
+            )
+        )
         new = dep.model_copy(
             update={
                 "rates": rates,

@@ -16,7 +16,7 @@ import numpy as np
 from sim.fitting import parameters as P
 from sim.fitting.calibrate import Calibration
 from sim.fitting.targets import total_loss
-from sim.scenario.schema import Scenario
+from sim.scenario.schema import Scenario, Shock
 
 
 def _lit(v: Any) -> str:
@@ -31,6 +31,13 @@ def _lit(v: Any) -> str:
     if isinstance(v, list):
         return "[" + ", ".join(_lit(x) for x in v) + "]"
     return str(v)
+
+
+def shock_lines(shock: Shock) -> list[str]:
+    """One `[[departures.shocks]]` entry (a lever left unset is left out: TOML has no null)."""
+    return ["[[departures.shocks]]"] + [
+        f"{k} = {_lit(v)}" for k, v in shock.model_dump().items() if v is not None
+    ]
 
 
 def to_toml(cal: Calibration, fitted: Scenario, header: str) -> str:
@@ -53,9 +60,7 @@ def to_toml(cal: Calibration, fitted: Scenario, header: str) -> str:
         lines += ["", f'[departures.trend."{key}"]']
         lines += [f'"{m}" = {v:.5f}' for m, v in knots.items()]
     for s in dep.shocks:
-        lines += ["", "[[departures.shocks]]"]
-        for k, v in s.model_dump().items():
-            lines.append(f"{k} = {_lit(v)}")
+        lines += ["", *shock_lines(s)]
     d = fitted.deterrence
     lines += ["", "[deterrence]", f"effect = {d.effect:.4f}", f"delay_days = {d.delay_days}"]
     lines.append(f"memory_days = {d.memory_days:.2f}")

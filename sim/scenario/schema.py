@@ -115,11 +115,22 @@ class Shock(Frozen):
         default_factory=lambda: ["single_adult", "family", "unaccompanied_child"]
     )
     source: str = ""
+    port_of_entry_share: float | None = lever(
+        None,
+        unit="share of the shock's extra departures",
+        ge=0,
+        le=1,
+        doc="share of the event's own members (the departures its multiplier adds) who "
+        "present at a port of entry, and so join a metering list; none = as everyone of "
+        "their nationality (`border.port_of_entry_share`)",
+    )
 
     @model_validator(mode="after")
     def _dates(self) -> Shock:
         if self.end <= self.start:
             raise ValueError("end must be after start")
+        if self.port_of_entry_share is not None and self.multiplier < 1:
+            raise ValueError("port_of_entry_share needs a multiplier of at least 1 (members)")
         return self
 
 

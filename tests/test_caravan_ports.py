@@ -1,0 +1,125 @@
+"""Where a dated event's own members present themselves: the caravans went to the ports.
+
+`Shock.port_of_entry_share` sends the departures a shock adds (its members) to the ports
+of entry with their own share, so they join a metering list; everyone else keeps their
+nationality's share. A lever for scenarios, not a fitted strength: calibrated with the caravans' members at the
+ports (round 9, README "Calibration"), the December 2018 waitlist rose towards its target
+but the February 2019 one overshot it, and the fit was no better.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import tomllib
+
+import numpy as np
+import pandas as pd
+import pytest
+from pydantic import ValidationError
+
+from sim.calendar import SimCalendar
+from sim.departures import port_share
+from sim.domain import GROUP_INDEX, NAT_INDEX
+from sim.fitting.demand import Demand, knots_for
+from sim.fitting.fragment import shock_lines
+from sim.recorder import Recorder
+from sim.scenario.schema import Departures, Shock
+from sim.travel import BLOCK, Travel
+from tests.conftest import scenario
+
+HN, FAM = NAT_INDEX["honduras"], GROUP_INDEX["family"]
+WINDOW = (dt.date(2018, 11, 1), dt.date(2019, 1, 1))
+
+
+def _shock(name: str, multiplier: float, share: float | None, nats=("honduras",)) -> Shock:
+    return Shock(
+        name=name,
+        start=WINDOW[0],
+        end=WINDOW[1],
+        multiplier=multiplier,
+        nationalities=list(nats),
+        groups=["family"],
+        port_of_entry_share=share,
+    )
+
+
+def _with_shocks(*shocks: Shock, scale: float = 1.0):
+    base = scenario("historical", f"scale={scale}")
+    dep = base.departures.model_copy(update={"shocks": list(shocks)})
+    return base.model_copy(update={"departures": dep})
+
+
+def _journeys(sc, first: dt.date, days: int) -> np.ndarray:
+    """Rows of the undeterred journeys (`sim.travel._ROW`) setting out over `days` days."""
+    cal = SimCalendar(sc.origin, sc.start, sc.end)
+    travel = Travel(sc, cal, Recorder(cal.days, []), 0)
+    d0 = cal.day(first)
+    return np.concatenate([travel._undeterred(d)[3] for d in range(d0, d0 + days)])
+
+
+def test_a_port_share_needs_members_and_lies_in_zero_one() -> None:
+    with pytest.raises(ValidationError, match="multiplier of at least 1"):
+        _shock("lull", 0.8, 0.5)
+    with pytest.raises(ValidationError):
+        _shock("caravans", 1.2, 1.5)
+    assert _shock("caravans", 1.2, None).port_of_entry_share is None
+
+
+def test_members_present_at_ports_with_the_shocks_share_the_rest_with_their_own() -> None:
+    base = np.array([0.1, 0.2, 0.3, 0.4, 0.5])
+    cal = SimCalendar(dt.date(2018, 10, 1), dt.date(2018, 10, 1), dt.date(2019, 3, 1))
+    a = _shock("caravans", 1.5, 1.0, nats=("honduras", "guatemala"))
+    b = _shock("other_event", 2.0, 0.0)
+    dep = Departures(shocks=[a, b])
+    share = port_share(dep, cal, base)
+    inside, outside = cal.day(dt.date(2018, 12, 1)), cal.day(dt.date(2019, 2, 1))
+    gt = NAT_INDEX["guatemala"]
+    # Honduran families: M = 1.5 x 2 = 3; a's members 0.5 / 3 at 1, b's 1 / 3 at 0
+    assert share[inside, HN, FAM] == pytest.approx(
+        base[HN] + 0.5 / 3 * (1 - base[HN]) + 1 / 3 * (0 - base[HN])
+    )
+    assert share[inside, gt, FAM] == pytest.approx(base[gt] + 0.5 / 1.5 * (1 - base[gt]))
+    assert share[outside, HN, FAM] == base[HN]
+    assert (share[:, :, GROUP_INDEX["single_adult"]] == base[None, :]).all()
+    assert port_share(Departures(shocks=[_shock("caravans", 1.5, None)]), cal, base) is None
+
+
+def test_caravan_members_go_to_the_ports_in_a_run() -> None:
+    """A caravan tripling Honduran family departures, its members all at the ports: inside
+    its window two thirds of those families are members, so the share at ports is
+    base + 2/3 (1 - base); before it, the base share."""
+    sc = _with_shocks(_shock("caravans", 3.0, 1.0))
+    hn = sc.border.port_of_entry_share["honduras"]
+    for first, expected in ((WINDOW[0], hn + 2 / 3 * (1 - hn)), (dt.date(2018, 8, 1), hn)):
+        rows = _journeys(sc, first, 2 * BLOCK)
+        mine = rows[(rows[:, 2] == HN) & (rows[:, 3] == FAM)]
+        share = mine[:, 7].mean()
+        se = np.sqrt(expected * (1 - expected) / len(mine))
+        assert len(mine) > 500
+        assert abs(share - expected) < 4 * se, (first, share, expected)
+
+
+def test_a_share_equal_to_the_nationalitys_changes_no_draw() -> None:
+    """The members' share only moves the threshold each party's uniform is compared with:
+    at the nationality's own share every journey is the same as with no share at all."""
+    hn = _with_shocks(_shock("caravans", 1.5, None)).border.port_of_entry_share["honduras"]
+    same = _journeys(_with_shocks(_shock("caravans", 1.5, hn)), WINDOW[0], BLOCK)
+    none = _journeys(_with_shocks(_shock("caravans", 1.5, None)), WINDOW[0], BLOCK)
+    other = _journeys(_with_shocks(_shock("caravans", 1.5, 1.0)), WINDOW[0], BLOCK)
+    assert np.array_equal(same, none)
+    assert not np.array_equal(other, none)
+    assert np.array_equal(np.delete(other, 7, axis=1), np.delete(none, 7, axis=1))
+
+
+def test_a_demand_refit_and_its_fragment_keep_the_caravans_port_share() -> None:
+    """The share is a lever of the caravans' shock, whose multiplier the demand fit
+    rewrites: the refit keeps it, and the fragment writes it back as TOML (and leaves an
+    unset one out: TOML has no null)."""
+    base = _with_shocks(_shock("caravans", 1.1, 0.7))
+    refitted = Demand.of_scenario(base, knots_for(pd.Period("2019-08", "M"))).apply(base)
+    (again,) = refitted.departures.shocks
+    assert again.port_of_entry_share == pytest.approx(0.7)
+    for shock in (again, _shock("caravans", 1.1, None)):
+        text = "\n".join(shock_lines(shock))
+        (read,) = tomllib.loads(text)["departures"]["shocks"]
+        assert Shock(**read) == shock
