@@ -8,7 +8,7 @@ import numpy as np
 
 from sim.calendar import SimCalendar
 from sim.domain import GROUP_INDEX, GROUPS, NAT_INDEX, NATIONALITIES
-from sim.scenario.schema import Departures
+from sim.scenario.schema import Departures, Event, Shock
 
 
 def mean_party_size(dep: Departures) -> np.ndarray:
@@ -61,31 +61,6 @@ def shock_multiplier(dep: Departures, cal: SimCalendar) -> np.ndarray:
     return out
 
 
-def port_share(dep: Departures, cal: SimCalendar, base: np.ndarray) -> np.ndarray | None:
-    """Share of each day's departures presenting at a port of entry, [day, nationality,
-    group], when a shock says where its own members go (`Shock.port_of_entry_share`);
-    None when none does (everyone then follows `base`, the share per nationality).
-
-    A shock of multiplier m adds (m - 1) / M of the day's departures, M the product of all
-    shocks that day: those are its members, and they present at ports with the shock's
-    share; the rest with their nationality's."""
-    if all(s.port_of_entry_share is None for s in dep.shocks):
-        return None
-    total = shock_multiplier(dep, cal)
-    out = np.broadcast_to(base[None, :, None], total.shape).copy()
-    for shock in dep.shocks:
-        if shock.port_of_entry_share is None or shock.multiplier <= 1:
-            continue
-        d0, d1 = max(cal.day(shock.start), 0), max(cal.day(shock.end), 0)
-        for nat in shock.nationalities:
-            n = NAT_INDEX[nat]
-            for group in shock.groups:
-                g = GROUP_INDEX[group]
-                members = (shock.multiplier - 1.0) / total[d0:d1, n, g]
-                out[d0:d1, n, g] += members * (shock.port_of_entry_share - base[n])
-    return out
-
-
 def demand_components(dep: Departures, cal: SimCalendar) -> dict[str, np.ndarray]:
     """The factors of undeterred demand on each day, [day, nationality, group] (persons/day):
     `base` (rate / days in month), `seasonality`, `trend` (exp of the log trend), `shocks`,
@@ -118,8 +93,64 @@ def demand_components(dep: Departures, cal: SimCalendar) -> dict[str, np.ndarray
     }
 
 
-def party_intensity(dep: Departures, cal: SimCalendar, scale: float) -> np.ndarray:
-    """Expected parties per day, shape [day, nationality, group], undeterred."""
+def _window(shock: Shock | Event, cal: SimCalendar) -> slice:
+    return slice(max(cal.day(shock.start), 0), max(cal.day(shock.end), 0))
+
+
+def _cells(shock: Shock | Event) -> tuple[np.ndarray, np.ndarray]:
+    """The event's cells as index arrays (nationality, group)."""
+    pairs = [(NAT_INDEX[n], GROUP_INDEX[g]) for n in shock.nationalities for g in shock.groups]
+    return np.array([n for n, _ in pairs]), np.array([g for _, g in pairs])
+
+
+def sized_events(dep: Departures, cal: SimCalendar) -> list[tuple[Event, np.ndarray]]:
+    """Each event of documented size (`departures.events`) with the persons a day it sets out,
+    [day, nationality, group]: evenly over its whole window, split between its cells by
+    their own undeterred demand over the window. These are people who left (a documented
+    count), so no deterrence multiplier applies to them. The split uses the whole window
+    even where the run starts inside it, so a run's departures do not depend on its start."""
+    out = []
+    for shock in dep.events:
+        whole = SimCalendar(cal.origin, cal.start, max(cal.end, shock.end))
+        n, g = _cells(shock)
+        d0, d1 = whole.day(shock.start), whole.day(shock.end)
+        demand = regular_persons(dep, whole)[max(d0, 0) : d1, n, g].sum(axis=0)
+        split = demand / demand.sum() if demand.sum() > 0 else np.full(len(n), 1 / len(n))
+        persons = np.zeros((cal.days, len(NATIONALITIES), len(GROUPS)))
+        w = _window(shock, cal)
+        persons[w.start : w.stop, n, g] = shock.persons * split / (d1 - d0)
+        out.append((shock, persons))
+    return out
+
+
+def regular_persons(dep: Departures, cal: SimCalendar) -> np.ndarray:
+    """Undeterred persons a day [day, nationality, group]."""
     c = demand_components(dep, cal)
-    persons = c["base"] * c["seasonality"] * c["trend"] * c["shocks"] * c["level"]
-    return persons / mean_party_size(dep)[None, None, :] * scale
+    return c["base"] * c["seasonality"] * c["trend"] * c["shocks"] * c["level"]
+
+
+def party_intensity(dep: Departures, cal: SimCalendar, scale: float) -> np.ndarray:
+    """Expected parties per day, shape [day, nationality, group], undeterred (events of
+    documented size apart: `sized_events`)."""
+    return regular_persons(dep, cal) / mean_party_size(dep)[None, None, :] * scale
+
+
+def port_share(dep: Departures, cal: SimCalendar, base: np.ndarray) -> np.ndarray | None:
+    """Share of each day's undeterred departures presenting at a port of entry, [day,
+    nationality, group], when a multiplying event says where its own members go
+    (`Shock.port_of_entry_share`); None when none does (everyone then follows `base`, the
+    share per nationality). The members of an event of multiplier m are (m - 1) / M of the
+    day's departures, M the product of all multipliers that day: they present at ports with
+    their event's share, everyone else with their nationality's."""
+    if all(s.port_of_entry_share is None for s in dep.shocks):
+        return None
+    total = shock_multiplier(dep, cal)
+    share = np.broadcast_to(base[None, :, None], total.shape).copy()
+    for shock in dep.shocks:
+        s = shock.port_of_entry_share
+        if s is None or shock.multiplier <= 1:
+            continue
+        w = _window(shock, cal)
+        n, g = _cells(shock)
+        share[w, n, g] += (shock.multiplier - 1.0) / total[w, n, g] * (s - base[n])
+    return share

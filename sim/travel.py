@@ -22,7 +22,7 @@ import datetime as dt
 import numpy as np
 
 from sim.calendar import SimCalendar
-from sim.departures import party_intensity, port_share
+from sim.departures import mean_party_size, party_intensity, port_share, sized_events
 from sim.domain import FAMILY, GROUPS, NATIONALITIES, STATE_INDEX
 from sim.journey import ARRIVE, PROTECTION, STOPPED, DayBuckets, JourneyPlanner, Outcomes
 from sim.party import Batch
@@ -59,6 +59,17 @@ class Travel:
         # per day and cell when a dated event sends its members to the ports (the caravans)
         by_day = port_share(sc.departures, beyond, self.port_share)
         self.port_by_day = None if by_day is None else by_day.reshape(padded, N_CELLS)
+        # events of documented size (people who left, so no deterrence multiplier): their
+        # expected parties a day per cell, and their members' share at the ports
+        size = mean_party_size(sc.departures)[None, None, :]
+        self.events = [
+            (
+                (persons / size * sc.scale).reshape(cal.days, N_CELLS),
+                None if shock.port_of_entry_share is None else shock.port_of_entry_share,
+            )
+            for shock, persons in sized_events(sc.departures, cal)
+        ]
+        self.g_event = stream(sc.seed, "departures_event", replication)
         self.journey = JourneyPlanner(sc, cal)
         self.g_count = stream(sc.seed, "departures", replication)
         self.g_party = stream(sc.seed, "parties", replication)
@@ -100,6 +111,9 @@ class Travel:
         dropped = np.bincount(cells[~keep], weights=size[~keep], minlength=N_CELLS)
         pieces = [rows.compress(keep, axis=0)]  # journeys (`_ROW`), fresh ones first
         self.rec.add_cells(day, self._ix["deterred"], dropped)
+        for lam_event, share in self.events:
+            if lam_event[day].any():
+                pieces.append(self._event_rows(day, lam_event[day], share))
         # extra departures (perceived risk below the reference) and re-attempts: their
         # journeys planned together (one call for the day's few)
         batches = []
@@ -108,7 +122,7 @@ class Travel:
             if extra.any():  # (no party: the draws would take no number from the stream)
                 _, e_nat, e_grp, e_t0, e_size, e_port, _ = self._draw(extra, day, self.g_extra)
                 batches.append((e_nat, e_grp, e_size, e_port, e_t0, e_nat))
-        fresh = len(pieces[0]) + sum(len(b[0]) for b in batches)
+        fresh = sum(len(p) for p in pieces) + sum(len(b[0]) for b in batches)
         if again is not None:
             nat, grp, size, src, origin = again.T.astype(np.int64)
             t0 = day + self.g_retry.random(len(again))
@@ -122,6 +136,20 @@ class Travel:
             out = self.journey.plan(t0, nat, origin, self.g_retry)
             pieces.append(_rows(out, nat, grp, size, port))
         self._file(day, np.concatenate(pieces) if len(pieces) > 1 else pieces[0], fresh)
+
+    def _event_rows(self, day: int, lam: np.ndarray, share: float | None) -> np.ndarray:
+        """The day's parties of an event of documented size (Poisson counts per cell), their
+        journeys planned at once; its members present at ports with its share (else their
+        nationality's). Drawn from a stream of their own, so nothing else moves."""
+        g = self.g_event
+        counts = g.poisson(lam)
+        cells = np.repeat(np.arange(N_CELLS), counts)
+        nat, grp = _CELL_NAT[cells], _CELL_GRP[cells]
+        t0 = day + g.random(len(cells))
+        size = np.where(grp == FAMILY, 2 + g.poisson(self.family_extra, len(cells)), 1)
+        p = self.port_share[nat] if share is None else share
+        port = g.random(len(cells)) < p
+        return _rows(self.journey.plan(t0, nat, nat, g), nat, grp, size, port)
 
     def _undeterred(self, day: int):
         """The day's undeterred parties (cells, size, the uniform that thins them, and their

@@ -2,7 +2,9 @@
 
 `Shock.port_of_entry_share` sends the departures a shock adds (its members) to the ports
 of entry with their own share, so they join a metering list; everyone else keeps their
-nationality's share. A lever for scenarios, not a fitted strength: calibrated with the caravans' members at the
+nationality's share. `departures.events` adds a documented group departure of documented
+size (the October 2018 caravan, an input of `historical.toml`): people who left, as they
+are (no deterrence multiplier), drawn from a stream of their own. A lever for scenarios, not a fitted strength: calibrated with the caravans' members at the
 ports (round 9, README "Calibration"), the December 2018 waitlist rose towards its target
 but the February 2019 one overshot it, and the fit was no better.
 """
@@ -18,12 +20,12 @@ import pytest
 from pydantic import ValidationError
 
 from sim.calendar import SimCalendar
-from sim.departures import port_share
+from sim.departures import port_share, sized_events
 from sim.domain import GROUP_INDEX, NAT_INDEX
 from sim.fitting.demand import Demand, knots_for
 from sim.fitting.fragment import shock_lines
 from sim.recorder import Recorder
-from sim.scenario.schema import Departures, Shock
+from sim.scenario.schema import Departures, Event, Shock
 from sim.travel import BLOCK, Travel
 from tests.conftest import scenario
 
@@ -123,3 +125,73 @@ def test_a_demand_refit_and_its_fragment_keep_the_caravans_port_share() -> None:
         text = "\n".join(shock_lines(shock))
         (read,) = tomllib.loads(text)["departures"]["shocks"]
         assert Shock(**read) == shock
+
+
+def _event(persons: float = 7000.0, share: float | None = 1.0) -> Event:
+    return Event(
+        name="caravan_october_2018",
+        start=dt.date(2018, 10, 12),
+        end=dt.date(2018, 11, 2),
+        persons=persons,
+        nationalities=["honduras", "guatemala", "el_salvador"],
+        groups=["single_adult", "family"],
+        port_of_entry_share=share,
+    )
+
+
+def _with_events(*events: Event, scale: float = 1.0):
+    base = scenario("historical", f"scale={scale}")
+    dep = base.departures.model_copy(update={"events": list(events)})
+    return base.model_copy(update={"departures": dep})
+
+
+def test_an_event_sets_out_its_documented_size_over_its_window_in_its_cells() -> None:
+    sc = _with_events(_event(7000.0))
+    cal = SimCalendar(sc.origin, sc.start, sc.end)
+    ((event, persons),) = sized_events(sc.departures, cal)
+    assert persons.sum() == pytest.approx(7000.0)
+    days = persons.sum(axis=(1, 2)).nonzero()[0]
+    assert (days[0], days[-1]) == (cal.day(dt.date(2018, 10, 12)), cal.day(dt.date(2018, 11, 1)))
+    by_cell = persons.sum(axis=0)
+    assert by_cell[NAT_INDEX["mexico"]].sum() == 0
+    assert by_cell[:, GROUP_INDEX["unaccompanied_child"]].sum() == 0
+    assert (by_cell[[NAT_INDEX[n] for n in event.nationalities]][:, :2] > 0).all()
+    with pytest.raises(ValidationError):
+        _event(0.0)
+    with pytest.raises(ValidationError, match="end must be after start"):
+        Event(
+            name="x",
+            start=dt.date(2019, 1, 2),
+            end=dt.date(2019, 1, 1),
+            persons=1.0,
+            nationalities=["honduras"],
+        )
+
+
+def _travel(sc) -> tuple[Travel, SimCalendar, Recorder]:
+    cal = SimCalendar(sc.origin, sc.start, sc.end)
+    rec = Recorder(cal.days, [])
+    return Travel(sc, cal, rec, 0), cal, rec
+
+
+def test_event_members_leave_whatever_the_deterrence_and_go_to_the_ports() -> None:
+    """With every undeterred departure deterred (multiplier 0), the window's departures
+    are the event's members alone: about its size in persons, all presenting at ports;
+    and the undeterred parties are the same draws as without the event."""
+    sc = _with_events(_event(7000.0, 1.0), scale=0.5)
+    travel, cal, rec = _travel(sc)
+    d0, d1 = cal.day(dt.date(2018, 10, 12)), cal.day(dt.date(2018, 11, 2))
+    same, plain = _travel(sc)[0], _travel(_with_events(scale=0.5))[0]
+    for day in range(d0, d1):
+        assert np.array_equal(same._undeterred(day)[3], plain._undeterred(day)[3])
+    filed = []
+    for day in range(d0, d1):
+        travel.depart(day, np.zeros(15), None)
+    people = sum(rec.cells(day, rec.index("departures")).sum() for day in range(d0, d1))
+    assert abs(people - 7000 * 0.5) < 4 * np.sqrt(7000 * 0.5 * 3)  # Poisson in parties
+    for day in range(d1, d1 + 120):
+        rows = travel._ending(day, arrive=True)
+        if rows is not None:
+            filed.append(rows)
+    arrived = np.concatenate(filed)
+    assert len(arrived) > 500 and (arrived[:, 7] == 1).all()  # every member at a port

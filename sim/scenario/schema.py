@@ -117,7 +117,7 @@ class Shock(Frozen):
     source: str = ""
     port_of_entry_share: float | None = lever(
         None,
-        unit="share of the shock's extra departures",
+        unit="share of the event's members",
         ge=0,
         le=1,
         doc="share of the event's own members (the departures its multiplier adds) who "
@@ -131,6 +131,42 @@ class Shock(Frozen):
             raise ValueError("end must be after start")
         if self.port_of_entry_share is not None and self.multiplier < 1:
             raise ValueError("port_of_entry_share needs a multiplier of at least 1 (members)")
+        return self
+
+
+class Event(Frozen):
+    """A documented, dated group departure of documented size (a caravan): its members are
+    people who left, added to the departures as they are (no deterrence multiplier), and
+    they may present at the ports of entry (`port_of_entry_share`). An input, not fitted."""
+
+    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    start: dt.date
+    end: dt.date = lever(doc="exclusive")
+    persons: float = lever(
+        unit="persons (full scale)",
+        gt=0,
+        le=MAX_COUNT,
+        doc="the event's documented size: persons setting out evenly over its days, split "
+        "between its cells by their own undeterred demand over the window",
+    )
+    nationalities: list[Nationality] = Field(min_length=1)
+    groups: list[Group] = Field(
+        default_factory=lambda: ["single_adult", "family", "unaccompanied_child"]
+    )
+    port_of_entry_share: float | None = lever(
+        None,
+        unit="share of the event's members",
+        ge=0,
+        le=1,
+        doc="share of its members who present at a port of entry, and so join a metering "
+        "list; none = as everyone of their nationality (`border.port_of_entry_share`)",
+    )
+    source: str = ""
+
+    @model_validator(mode="after")
+    def _dates(self) -> Event:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
         return self
 
 
@@ -176,6 +212,11 @@ class Departures(Frozen):
     shocks: list[Shock] = lever(
         default_factory=list,
         doc="named, dated multipliers on departures for documented events (e.g. the caravans)",
+    )
+    events: list[Event] = lever(
+        default_factory=list,
+        doc="documented group departures of documented size (inputs, not fitted): people "
+        "who left, added as they are",
     )
     family_extra_members: float = lever(
         0.6,
