@@ -219,6 +219,17 @@ def test_the_fit_check_pairs_seeds_and_refits_nothing() -> None:
     assert (moved.differences != 0.0).all()
     assert moved.before == pytest.approx(same.before)  # the same runs as before
     assert "difference" in moved.line() and "standard error" in moved.line()
+    # the yardstick: each policy figure's mean over the seeds against the observed
+    figures = same.figures
+    n = len(obs.targets)
+    assert (figures["scenario"] == "before").sum() == n == (figures["scenario"] == "after").sum()
+    before, after = (figures[figures["scenario"] == w].reset_index() for w in ("before", "after"))
+    assert (before["simulated"] == after["simulated"]).all()  # a scenario against itself
+    ratio = before["simulated"] / before["observed"]
+    assert same.within("before") == int(((ratio <= 1.3) & (ratio >= 1 / 1.3)).sum())
+    assert f"before {same.within('before')} of {n}, after {same.within('after')} of {n}" in (
+        same.line()
+    )
 
 
 def test_calibrate_end_to_end_resumes_and_writes_a_loadable_fragment(tmp_path: Path) -> None:
@@ -236,6 +247,9 @@ def test_calibrate_end_to_end_resumes_and_writes_a_loadable_fragment(tmp_path: P
     assert "fit check at 2 fresh seeds, each scenario as it is" in first.stdout
     check = pd.read_csv(store / "fit_check.csv")
     assert sorted(check["scenario"]) == ["after", "after", "before", "before"]
+    figures = pd.read_csv(store / "fit_check_figures.csv")
+    assert {"target", "observed", "simulated", "ratio", "within_1_3"} <= set(figures.columns)
+    assert "policy figures within 1.3 of observed" in first.stdout
     assert "free parameters:" in first.stdout and "undetermined (fewer than 10" in first.stdout
     # two ABC draws cannot make an ESS of 10: the indifference set is used instead
     assert "posterior: ABC-SMC's ESS" in first.stdout
