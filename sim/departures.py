@@ -50,14 +50,22 @@ def trend_for(knots: dict[str, float], cal: SimCalendar) -> np.ndarray:
     return np.interp(np.arange(cal.days, dtype=float), x, y)
 
 
+def _window(shock: Shock | Event, cal: SimCalendar) -> slice:
+    return slice(max(cal.day(shock.start), 0), max(cal.day(shock.end), 0))
+
+
+def _cells(shock: Shock | Event) -> tuple[np.ndarray, np.ndarray]:
+    """The event's cells as index arrays (nationality, group)."""
+    pairs = [(NAT_INDEX[n], GROUP_INDEX[g]) for n in shock.nationalities for g in shock.groups]
+    return np.array([n for n, _ in pairs]), np.array([g for _, g in pairs])
+
+
 def shock_multiplier(dep: Departures, cal: SimCalendar) -> np.ndarray:
     """Product of the dated shocks, shape [day, nationality, group]."""
     out = np.ones((cal.days, len(NATIONALITIES), len(GROUPS)))
     for shock in dep.shocks:
-        d0, d1 = max(cal.day(shock.start), 0), max(cal.day(shock.end), 0)
-        for nat in shock.nationalities:
-            for group in shock.groups:
-                out[d0:d1, NAT_INDEX[nat], GROUP_INDEX[group]] *= shock.multiplier
+        n, g = _cells(shock)
+        out[_window(shock, cal), n, g] *= shock.multiplier
     return out
 
 
@@ -93,16 +101,6 @@ def demand_components(dep: Departures, cal: SimCalendar) -> dict[str, np.ndarray
     }
 
 
-def _window(shock: Shock | Event, cal: SimCalendar) -> slice:
-    return slice(max(cal.day(shock.start), 0), max(cal.day(shock.end), 0))
-
-
-def _cells(shock: Shock | Event) -> tuple[np.ndarray, np.ndarray]:
-    """The event's cells as index arrays (nationality, group)."""
-    pairs = [(NAT_INDEX[n], GROUP_INDEX[g]) for n in shock.nationalities for g in shock.groups]
-    return np.array([n for n, _ in pairs]), np.array([g for _, g in pairs])
-
-
 def sized_events(dep: Departures, cal: SimCalendar) -> list[tuple[Event, np.ndarray]]:
     """Each event of documented size (`departures.events`) with the persons a day it sets out,
     [day, nationality, group]: evenly over its whole window, split between its cells by
@@ -110,16 +108,15 @@ def sized_events(dep: Departures, cal: SimCalendar) -> list[tuple[Event, np.ndar
     count), so no deterrence multiplier applies to them. The split uses the whole window
     even where the run starts inside it, so a run's departures do not depend on its start."""
     out = []
-    for shock in dep.events:
-        whole = SimCalendar(cal.origin, cal.start, max(cal.end, shock.end))
-        n, g = _cells(shock)
-        d0, d1 = whole.day(shock.start), whole.day(shock.end)
+    for event in dep.events:
+        whole = SimCalendar(cal.origin, cal.start, max(cal.end, event.end))
+        n, g = _cells(event)
+        d0, d1 = whole.day(event.start), whole.day(event.end)
         demand = regular_persons(dep, whole)[max(d0, 0) : d1, n, g].sum(axis=0)
         split = demand / demand.sum() if demand.sum() > 0 else np.full(len(n), 1 / len(n))
         persons = np.zeros((cal.days, len(NATIONALITIES), len(GROUPS)))
-        w = _window(shock, cal)
-        persons[w.start : w.stop, n, g] = shock.persons * split / (d1 - d0)
-        out.append((shock, persons))
+        persons[_window(event, cal), n, g] = event.persons * split / (d1 - d0)
+        out.append((event, persons))
     return out
 
 

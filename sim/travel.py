@@ -65,9 +65,9 @@ class Travel:
         self.events = [
             (
                 (persons / size * sc.scale).reshape(cal.days, N_CELLS),
-                None if shock.port_of_entry_share is None else shock.port_of_entry_share,
+                event.port_of_entry_share,
             )
-            for shock, persons in sized_events(sc.departures, cal)
+            for event, persons in sized_events(sc.departures, cal)
         ]
         self.g_event = stream(sc.seed, "departures_event", replication)
         self.journey = JourneyPlanner(sc, cal)
