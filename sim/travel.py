@@ -65,7 +65,9 @@ class Travel:
         self.events = [
             (
                 (persons / size * sc.scale).reshape(cal.days, N_CELLS),
-                event.port_of_entry_share,
+                self.port_share
+                if event.port_of_entry_share is None
+                else np.full(len(NATIONALITIES), event.port_of_entry_share),
             )
             for event, persons in sized_events(sc.departures, cal)
         ]
@@ -137,18 +139,12 @@ class Travel:
             pieces.append(_rows(out, nat, grp, size, port))
         self._file(day, np.concatenate(pieces) if len(pieces) > 1 else pieces[0], fresh)
 
-    def _event_rows(self, day: int, lam: np.ndarray, share: float | None) -> np.ndarray:
-        """The day's parties of an event of documented size (Poisson counts per cell), their
-        journeys planned at once; its members present at ports with its share (else their
-        nationality's). Drawn from a stream of their own, so nothing else moves."""
+    def _event_rows(self, day: int, lam: np.ndarray, share: np.ndarray) -> np.ndarray:
+        """The day's parties of an event of documented size (Poisson counts per cell) as
+        journeys; its members present at ports with `share` (per nationality). Drawn from a
+        stream of their own, so nothing else moves."""
         g = self.g_event
-        counts = g.poisson(lam)
-        cells = np.repeat(np.arange(N_CELLS), counts)
-        nat, grp = _CELL_NAT[cells], _CELL_GRP[cells]
-        t0 = day + g.random(len(cells))
-        size = np.where(grp == FAMILY, 2 + g.poisson(self.family_extra, len(cells)), 1)
-        p = self.port_share[nat] if share is None else share
-        port = g.random(len(cells)) < p
+        _, nat, grp, t0, size, port, _ = self._draw(g.poisson(lam), day, g, share)
         return _rows(self.journey.plan(t0, nat, nat, g), nat, grp, size, port)
 
     def _undeterred(self, day: int):
@@ -167,15 +163,20 @@ class Travel:
         sl = slice(offsets[day - first], offsets[day - first + 1])
         return tuple(c[sl] for c in columns)
 
-    def _draw(self, counts: np.ndarray, day, gen: np.random.Generator):
+    def _draw(
+        self, counts: np.ndarray, day, gen: np.random.Generator, share: np.ndarray | None = None
+    ):
         """Parties from counts per cell (`counts` may cover several days, cells repeating;
-        `day` is then the departure day of each party)."""
+        `day` is then the departure day of each party); at a port with `share` per
+        nationality when given, else with the day's share of their cell."""
         total = int(counts.sum())
         cells = np.repeat(np.tile(np.arange(N_CELLS), len(counts) // N_CELLS), counts)
         nat, grp = _CELL_NAT[cells], _CELL_GRP[cells]
         t0 = day + gen.random(total)
         size = np.where(grp == FAMILY, 2 + gen.poisson(self.family_extra, total), 1)
-        if self.port_by_day is None:
+        if share is not None:
+            port = gen.random(total) < share[nat]
+        elif self.port_by_day is None:
             port = gen.random(total) < self.port_share[nat]
         else:
             port = gen.random(total) < self.port_by_day[np.asarray(day, dtype=np.int64), cells]

@@ -266,8 +266,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     cal.terms.to_csv(storage / "loss_terms.csv", index=False)
     if check is not None:
         check.losses.to_csv(storage / "fit_check.csv", index=False)
-        if check.figures is not None:
-            check.figures.to_csv(storage / "fit_check_figures.csv", index=False)
+        check.figures.to_csv(storage / "fit_check_figures.csv", index=False)
     print_table(cal.table, cal.free_parameters)
     err = cal.record["final_error"]
     print(

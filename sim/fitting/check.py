@@ -52,12 +52,10 @@ class FitCheck:
     meet it less often."""
 
     losses: pd.DataFrame
-    figures: pd.DataFrame | None = None
+    figures: pd.DataFrame
 
     def within(self, which: str) -> int:
         """Policy figures of `which` whose mean over the seeds is within 1.3 of observed."""
-        if self.figures is None:
-            return 0
         return int(self.figures.loc[self.figures["scenario"] == which, "within_1_3"].sum())
 
     def _by(self, which: str) -> np.ndarray:
@@ -87,18 +85,14 @@ class FitCheck:
 
     def line(self) -> str:
         n = len(self.differences)
-        out = (
+        total = int((self.figures["scenario"] == "before").sum())
+        return (
             f"fit check at {n} fresh seeds, each scenario as it is (nothing refitted): "
             f"before {self.before:.1f}, after {self.after:.1f}, difference "
-            f"{self.difference:+.1f} (standard error {self.standard_error:.1f})"
+            f"{self.difference:+.1f} (standard error {self.standard_error:.1f}); policy "
+            f"figures within {WITHIN} of observed (means over the seeds): before "
+            f"{self.within('before')} of {total}, after {self.within('after')} of {total}"
         )
-        if self.figures is not None:
-            total = int((self.figures["scenario"] == "before").sum())
-            out += (
-                f"; policy figures within {WITHIN} of observed (means over the seeds): before "
-                f"{self.within('before')} of {total}, after {self.within('after')} of {total}"
-            )
-        return out
 
 
 def fit_check(

@@ -103,13 +103,13 @@ def _check_demand_key(key: str) -> None:
         )
 
 
-class Shock(Frozen):
-    """A documented, dated event that multiplies departures while it lasts."""
+class _GroupDeparture(Frozen):
+    """What dated events share: a name, a window, the cells they concern, a source, and
+    where their own members present themselves."""
 
     name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
     start: dt.date
     end: dt.date = lever(doc="exclusive")
-    multiplier: float = lever(1.0, unit="multiplier on departures", ge=0, le=10)
     nationalities: list[Nationality] = Field(min_length=1)
     groups: list[Group] = Field(
         default_factory=lambda: ["single_adult", "family", "unaccompanied_child"]
@@ -120,28 +120,35 @@ class Shock(Frozen):
         unit="share of the event's members",
         ge=0,
         le=1,
-        doc="share of the event's own members (the departures its multiplier adds) who "
-        "present at a port of entry, and so join a metering list; none = as everyone of "
-        "their nationality (`border.port_of_entry_share`)",
+        doc="share of the event's own members (the departures it adds) who present at a "
+        "port of entry, and so join a metering list; none = as everyone of their "
+        "nationality (`border.port_of_entry_share`)",
     )
 
     @model_validator(mode="after")
-    def _dates(self) -> Shock:
+    def _dates(self) -> _GroupDeparture:
         if self.end <= self.start:
             raise ValueError("end must be after start")
+        return self
+
+
+class Shock(_GroupDeparture):
+    """A documented, dated event that multiplies departures while it lasts."""
+
+    multiplier: float = lever(1.0, unit="multiplier on departures", ge=0, le=10)
+
+    @model_validator(mode="after")
+    def _members(self) -> Shock:
         if self.port_of_entry_share is not None and self.multiplier < 1:
             raise ValueError("port_of_entry_share needs a multiplier of at least 1 (members)")
         return self
 
 
-class Event(Frozen):
+class Event(_GroupDeparture):
     """A documented, dated group departure of documented size (a caravan): its members are
     people who left, added to the departures as they are (no deterrence multiplier), and
     they may present at the ports of entry (`port_of_entry_share`). An input, not fitted."""
 
-    name: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
-    start: dt.date
-    end: dt.date = lever(doc="exclusive")
     persons: float = lever(
         unit="persons (full scale)",
         gt=0,
@@ -149,25 +156,6 @@ class Event(Frozen):
         doc="the event's documented size: persons setting out evenly over its days, split "
         "between its cells by their own undeterred demand over the window",
     )
-    nationalities: list[Nationality] = Field(min_length=1)
-    groups: list[Group] = Field(
-        default_factory=lambda: ["single_adult", "family", "unaccompanied_child"]
-    )
-    port_of_entry_share: float | None = lever(
-        None,
-        unit="share of the event's members",
-        ge=0,
-        le=1,
-        doc="share of its members who present at a port of entry, and so join a metering "
-        "list; none = as everyone of their nationality (`border.port_of_entry_share`)",
-    )
-    source: str = ""
-
-    @model_validator(mode="after")
-    def _dates(self) -> Event:
-        if self.end <= self.start:
-            raise ValueError("end must be after start")
-        return self
 
 
 class Departures(Frozen):
