@@ -150,8 +150,8 @@ class Travel:
     def _undeterred(self, day: int):
         """The day's undeterred parties (cells, size, the uniform that thins them, and their
         journeys as rows `_ROW`), from the block holding `day`."""
-        if day % BLOCK == 0 or self._block is None:
-            first = day - day % BLOCK
+        first = day - day % BLOCK
+        if self._block is None or self._block[0] != first:  # (drawn once a block)
             counts = self.g_count.poisson(self.lam[first : first + BLOCK])  # [day, cell]
             days = np.repeat(np.arange(first, first + BLOCK), counts.sum(axis=1))
             cells, nat, grp, t0, size, port, keep_u = self._draw(counts.ravel(), days, self.g_party)

@@ -43,3 +43,28 @@ def test_cli_writes_identical_parquet_twice(tmp_path):
         return pd.read_parquet(out / "daily.parquet")
 
     pd.testing.assert_frame_equal(cli(tmp_path / "a"), cli(tmp_path / "b"))
+
+
+def test_a_block_of_departures_is_drawn_once_however_often_its_days_are_asked():
+    """The undeterred departures are drawn `BLOCK` days at a time; asking for a block's
+    first day twice (or going back to it) returns the same parties and takes no more
+    random numbers: the next block is the same as when each day is asked once."""
+    import numpy as np
+
+    from sim.calendar import SimCalendar
+    from sim.recorder import Recorder
+    from sim.travel import BLOCK, Travel
+
+    sc = scenario("historical", "scale=0.05")
+    cal = SimCalendar(sc.origin, sc.start, sc.end)
+
+    def travel() -> Travel:
+        return Travel(sc, cal, Recorder(cal.days, []), 0)
+
+    once, again = travel(), travel()
+    first = [once._undeterred(d)[3] for d in range(2 * BLOCK)]
+    for d in range(2 * BLOCK):
+        rows = again._undeterred(d)[3]
+        assert np.array_equal(again._undeterred(d)[3], rows)  # the same day, asked again
+        assert np.array_equal(rows, first[d])
+    assert np.array_equal(again._undeterred(BLOCK)[3], first[BLOCK])  # back to a block start
