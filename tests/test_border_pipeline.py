@@ -162,3 +162,25 @@ def test_whole_runs_match_the_object_border_in_distribution():
         assert abs(z) < 4.5, (m, a.mean(), b.mean(), z)
         if a.std(ddof=1) < 0.02 * a.mean():  # precise metrics: the means within 5%
             assert b.mean() == pytest.approx(a.mean(), rel=0.05), m
+
+
+@pytest.mark.skipif(not numba_available(), reason="numba not installed")
+def test_a_run_loads_the_compiled_kernel_from_the_cache_install_wrote():
+    """`make` compiles the kernel once at install (`warm_kernel`); a new process, as a run
+    is, then loads it from numba's on-disk cache and compiles nothing."""
+    import subprocess
+    import sys
+
+    from sim.lanes import warm_kernel
+
+    assert warm_kernel()
+    probe = (
+        "from sim.lanes import Lanes; from sim.lanes_kernel import advance; "
+        "Lanes(4, compiled=True); s = advance.stats; "
+        "print(sum(s.cache_hits.values()), sum(s.cache_misses.values()))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
+    )
+    hits, misses = map(int, out.stdout.split())
+    assert (hits, misses) == (1, 0)
