@@ -47,3 +47,25 @@ def test_summary_is_made_once_and_handed_out_as_a_copy(aca: RunResult) -> None:
     again = aca.summary()
     assert (again["value"] != -1.0).any()
     pd.testing.assert_frame_equal(again, aca.summary())
+
+
+def test_batch_labels_are_the_columns_as_strings_whatever_their_dtype():
+    """`sim.batch.series.labels` reads a categorical's categories by code instead of each
+    row's string: the same object array as `astype(str)` (missing labels and plain columns
+    go that way), and a run's series are the same either way."""
+    from sim.batch.series import labels, run_series
+
+    cat = pd.Series(pd.Categorical(["b", "", "a", "b"], categories=["", "a", "b", "c"]))
+    missing = pd.Series(pd.Categorical(["a", None, "a"]))
+    plain = pd.Series(["x", "", "y"], dtype=object)
+    for column in (cat, missing, plain, cat.iloc[:0]):
+        got, want = labels(column), column.astype(str).to_numpy(object)
+        assert got.dtype == object
+        pd.testing.assert_series_equal(pd.Series(got), pd.Series(want))
+    assert all(type(v) is str for v in labels(cat))
+    daily = shared_run(scenario("aca_guatemala", "scale=0.02")).daily
+    as_str = daily.assign(
+        metric=daily["metric"].astype(str).to_numpy(object),
+        agreement=daily["agreement"].astype(str).to_numpy(object),
+    )
+    pd.testing.assert_frame_equal(run_series(daily), run_series(as_str), check_exact=True)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 
+import numpy as np
 import pandas as pd
 
 from sim.metrics import AGREEMENT_INDICATORS, FLOWS, INDICATORS, STOCKS
@@ -31,12 +32,23 @@ def daily_from_parquet(data: bytes) -> pd.DataFrame:
     return pd.read_parquet(io.BytesIO(data))
 
 
+def labels(column: pd.Series) -> np.ndarray:
+    """A label column as an object array of `str`, as `column.astype(str)` gives: for a
+    categorical (the daily table's columns) its categories taken by the codes, instead of
+    converting each of the ~300,000 rows' strings (0.1 s of every batch run)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy()
+        if not len(codes) or codes.min() >= 0:  # (a missing label: the general case)
+            return np.array([str(c) for c in column.cat.categories], dtype=object)[codes]
+    return column.astype(str).to_numpy(object)
+
+
 def run_series(daily: pd.DataFrame) -> pd.DataFrame:
     """Totals per metric and date, plus per-agreement rows (see the module docstring)."""
     d = pd.DataFrame(
         {
-            "metric": daily["metric"].astype(str).to_numpy(object),
-            "agreement": daily["agreement"].astype(str).to_numpy(object),
+            "metric": labels(daily["metric"]),
+            "agreement": labels(daily["agreement"]),
             "date": pd.to_datetime(daily["date"]).astype("datetime64[s]"),
             "value": daily["value"].astype("float64"),
         }
