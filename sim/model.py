@@ -54,7 +54,6 @@ from sim.deterrence import PerceivedRisk, recorded_outcomes
 from sim.dispositions import DETAIN, RELEASE, REMOVE, DispositionRule
 from sim.domain import GROUPS, NAT_INDEX, STATE_INDEX, UAC
 from sim.metering import PortMetering
-from sim.metrics import AGREEMENT_INDICATORS
 from sim.mpp import RemainInMexico
 from sim.party import Batch, Party
 from sim.reattempts import Reattempts
@@ -331,8 +330,10 @@ class Model:
         exits = self.custody.end_of_day(day)
         if exits is not None:
             self._count_exits(day, exits)
-        rec = self.rec
-        extra = np.zeros((len(rec.extra_names), N_CELLS, rec.n_agr))
+        records = self.rec.end_of_day(day)
+        if records is None:
+            return
+        extra, indicators, per_agreement = records  # the recorder's own rows for the day
         extra[0, :, 0] = self.custody.over72
         for desk in self.desks:
             extra[1, :, desk.index] = desk.awaiting
@@ -340,23 +341,20 @@ class Model:
             extra[2] += np.asarray(system.backlog).T
             extra[3] += np.asarray(system.backlog_cases).T
             if system.queue:
-                extra[4:6] += system.backlog_older_than(day, rec.n_agr)
-        indicators = np.stack([self.risk.multiplier, self.risk.risk])
-        per_agreement = None
-        if self.desks:
-            per_agreement = np.full((len(AGREEMENT_INDICATORS), rec.n_agr), np.nan)
-            scale = self.scenario.scale
-            for desk in self.desks:
-                if day < desk.start_day:
-                    continue  # undefined before the agreement: NaN
-                system = self.receiving[desk.receiving_country]
-                per_agreement[:, desk.index] = (
-                    desk.cap_on(day) / scale,
-                    system.capacity_at(day),
-                    system.expected_wait_days(),
-                    system.median_wait_days(day, desk.index),
-                )
-        rec.snapshot(day, extra, indicators, per_agreement)
+                extra[4:6] += system.backlog_older_than(day, self.rec.n_agr)
+        indicators[0] = self.risk.multiplier
+        indicators[1] = self.risk.risk
+        scale = self.scenario.scale
+        for desk in self.desks:
+            if day < desk.start_day:
+                continue  # undefined before the agreement: NaN
+            system = self.receiving[desk.receiving_country]
+            per_agreement[:, desk.index] = (
+                desk.cap_on(day) / scale,
+                system.capacity_at(day),
+                system.expected_wait_days(),
+                system.median_wait_days(day, desk.index),
+            )
 
     def _count_exits(self, day: int, exits: tuple[np.ndarray, ...]) -> None:
         """Flows, consequences and re-attempts of the day's custody exits, all at once."""

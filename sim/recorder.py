@@ -120,20 +120,15 @@ class Recorder:
         led[into : into + N_CELLS] += persons
 
     # -- end of day -----------------------------------------------------------------------
-    def snapshot(
-        self,
-        day: int,
-        extra: np.ndarray,
-        indicators: np.ndarray | None,
-        agreement_indicators: np.ndarray | None = None,
-    ) -> None:
-        if 0 <= day < self.days:
-            self.state_snap[day] = self.ledger.reshape(N_STATES, N_CELLS)
-            self.extra_snap[day] = extra
-            if indicators is not None:
-                self.indicators[day] = indicators
-            if agreement_indicators is not None:
-                self.agreement_indicators[day] = agreement_indicators
+    def end_of_day(self, day: int) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """Snapshot the state ledger for `day`; return the day's other end-of-day records, for
+        the model to fill in place: extra stocks [name, cell, agreement] (zeros until
+        filled), cell indicators [indicator, cell] and agreement indicators [indicator,
+        agreement] (NaN: undefined until filled). None outside the recorded days."""
+        if not 0 <= day < self.days:
+            return None
+        self.state_snap[day] = self.ledger.reshape(N_STATES, N_CELLS)
+        return self.extra_snap[day], self.indicators[day], self.agreement_indicators[day]
 
     # -- results --------------------------------------------------------------------------
     def flow_array(self) -> np.ndarray:

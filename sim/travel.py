@@ -35,6 +35,7 @@ STOPPED_MX, PROTECTED = STATE_INDEX["home_after_stop"], STATE_INDEX["settled_en_
 _N_NAT, _N_GRP = len(NATIONALITIES), len(GROUPS)
 _CELL_NAT = np.repeat(np.arange(_N_NAT), _N_GRP)
 _CELL_GRP = np.tile(np.arange(_N_GRP), _N_NAT)
+_CELLS = np.arange(N_CELLS)
 BLOCK = 28  # days of undeterred departures drawn and planned at once
 # a journey as a row (float64; codes and bitmasks are small integers, so exact)
 _ROW = ("kind", "time", "nat", "grp", "size", "transited", "sought", "port")
@@ -170,7 +171,8 @@ class Travel:
         `day` is then the departure day of each party); at a port with `share` per
         nationality when given, else with the day's share of their cell."""
         total = int(counts.sum())
-        cells = np.repeat(np.tile(np.arange(N_CELLS), len(counts) // N_CELLS), counts)
+        n_days = len(counts) // N_CELLS
+        cells = np.repeat(_CELLS if n_days == 1 else np.tile(_CELLS, n_days), counts)
         nat, grp = _CELL_NAT[cells], _CELL_GRP[cells]
         t0 = day + gen.random(total)
         size = np.where(grp == FAMILY, 2 + gen.poisson(self.family_extra, total), 1)
