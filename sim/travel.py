@@ -36,6 +36,7 @@ _N_NAT, _N_GRP = len(NATIONALITIES), len(GROUPS)
 _CELL_NAT = np.repeat(np.arange(_N_NAT), _N_GRP)
 _CELL_GRP = np.tile(np.arange(_N_GRP), _N_NAT)
 _CELLS = np.arange(N_CELLS)
+MEXICO = NATIONALITIES.index("mexico")
 BLOCK = 28  # days of undeterred departures drawn and planned at once
 # a journey as a row (float64; codes and bitmasks are small integers, so exact)
 _ROW = ("kind", "time", "nat", "grp", "size", "transited", "sought", "port")
@@ -73,6 +74,11 @@ class Travel:
             for event, persons in sized_events(sc.departures, cal)
         ]
         self.g_event = stream(sc.seed, "departures_event", replication)
+        # the routes' response to Mexico's enforcement surge (a stream of its own)
+        shift_from = sc.enforcement.port_shift_from()
+        self.port_shift = sc.enforcement.port_shift
+        self.port_shift_day = cal.days if shift_from is None else max(cal.day(shift_from), 0)
+        self.g_port_shift = stream(sc.seed, "port_shift", replication)
         self.journey = JourneyPlanner(sc, cal)
         self.g_count = stream(sc.seed, "departures", replication)
         self.g_party = stream(sc.seed, "parties", replication)
@@ -252,7 +258,12 @@ class Travel:
         if rows is None:
             return Batch.empty()
         _, t, nat, grp, size, transited, sought, port = rows.T
-        return Batch(nat, grp, size, transited, sought, port != 0, t, t)
+        at_port = port != 0
+        if day >= self.port_shift_day:  # from the surge: some who would cross go to a port
+            may = (~at_port & (nat != MEXICO)).nonzero()[0]
+            if len(may):
+                at_port[may] = self.g_port_shift.random(len(may)) < self.port_shift
+        return Batch(nat, grp, size, transited, sought, at_port, t, t)
 
 
 def _rows(out: Outcomes, nat, grp, size, port) -> np.ndarray:

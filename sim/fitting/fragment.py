@@ -79,6 +79,8 @@ def to_toml(cal: Calibration, fitted: Scenario, header: str) -> str:
     e = fitted.enforcement
     lines.append(f"announcement_risk_shift = {e.announcement_risk_shift:.4f}")
     lines.append(f"announcement_decay_days = {e.announcement_decay_days:.2f}")
+    if e.port_shift:  # (a lever the shipped fit leaves at 0: written only when set)
+        lines.append(f"port_shift = {e.port_shift:.4f}")
     m = fitted.mpp
     lines += [
         "",

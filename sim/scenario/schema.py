@@ -399,6 +399,25 @@ class Enforcement(Frozen):
         source="no published estimate: estimated by `migsim calibrate` (prior 20-365, log)",
     )
 
+    port_shift: float = lever(
+        0.0,
+        unit="share",
+        ge=0,
+        le=1,
+        source="no published estimate; a lever, not among the fitted strengths: fitted as a "
+        "25th strength in round 11 (README, Calibration), not shipped",
+        doc="the response of routes to Mexico's enforcement: from the surge (the start of the "
+        "first later hazard step, 7 Jun 2019, when Mexico deployed its National Guard), this "
+        "share of the non-Mexican parties reaching the border who would cross between ports "
+        "present at a port of entry instead (joining a metering list); 0 = none",
+    )
+
+    def port_shift_from(self) -> dt.date | None:
+        """When the routes' response to the surge starts (None: no response, or no surge)."""
+        if self.port_shift == 0.0 or len(self.mexico) < 2:
+            return None
+        return self.mexico[1].from_
+
     def announcements(self) -> list[Announcement]:
         """The surge's announcements as perceived-risk shifts (none when the shift is 0):
         Mexico's enforcement stops non-Mexicans only, so only they hear it as a risk."""
