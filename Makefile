@@ -13,16 +13,16 @@ $(BIN)/python:
 # kernel into numba's cache, so no run pays its compilation): where PYTHONDONTWRITEBYTECODE
 # is set (as on the shared machines), Python would otherwise compile the ~80 modules of a
 # `migsim run` from source at every start (~0.08 s); an edited module is compiled afresh.
+COMPILE := $(BIN)/python -m compileall -q sim && $(BIN)/python -c "import sim.lanes; sim.lanes.warm_kernel()"
+
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .
-	$(BIN)/python -m compileall -q sim
-	$(BIN)/python -c "import sim.lanes; sim.lanes.warm_kernel()"
+	$(COMPILE)
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[test]'
-	$(BIN)/python -m compileall -q sim
-	$(BIN)/python -c "import sim.lanes; sim.lanes.warm_kernel()"
+	$(COMPILE)
 	touch $@ $(VENV)/.installed-run
 
 run: $(VENV)/.installed-run

@@ -93,12 +93,7 @@ class Custody:
         out = None
         gone = 0.0
         if batches:
-            if len(batches) == 1:  # (often: a day's exits filed at once)
-                cell, size, t_in, t_out, dst = batches[0]
-            else:
-                cell, size, t_in, t_out, dst = (
-                    np.concatenate(c) for c in zip(*batches, strict=True)
-                )
+            cell, size, t_in, t_out, dst = (np.concatenate(c) for c in zip(*batches, strict=True))
             day_in = t_in.astype(np.int64)
             rec = self.ctx.rec
             held = t_out - t_in

@@ -177,8 +177,7 @@ class Travel:
         `day` is then the departure day of each party); at a port with `share` per
         nationality when given, else with the day's share of their cell."""
         total = int(counts.sum())
-        n_days = len(counts) // N_CELLS
-        cells = np.repeat(_CELLS if n_days == 1 else np.tile(_CELLS, n_days), counts)
+        cells = np.repeat(np.tile(_CELLS, len(counts) // N_CELLS), counts)
         nat, grp = _CELL_NAT[cells], _CELL_GRP[cells]
         t0 = day + gen.random(total)
         size = np.where(grp == FAMILY, 2 + gen.poisson(self.family_extra, total), 1)
