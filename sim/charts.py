@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,6 +30,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from matplotlib.text import Text
 
+from sim.chartlist import RUN_CHARTS, skipped_run_charts
 from sim.chartstyle import (
     AGREEMENT_COLOR,
     DPI,
@@ -46,6 +47,7 @@ from sim.domain import GROUPS, NATIONALITIES  # noqa: E402
 from sim.scenario.schema import Agreement  # noqa: E402
 
 if TYPE_CHECKING:
+    from sim.chartprocess import ChartInput
     from sim.results import RunResult
 
 FIG_WIDTH = 12.0  # inches
@@ -82,8 +84,11 @@ OUTCOMES = {  # metric -> (label, colour), in stacking order
 }
 
 
-def write_run_charts(result: RunResult, folder: Path) -> list[Path]:
-    """Write the four standard charts into `folder`; returns the written paths."""
+def write_run_charts(
+    result: RunResult | ChartInput, folder: Path, only: Collection[str] | None = None
+) -> list[Path]:
+    """Write the four standard charts (or those of them named in `only`) into `folder`;
+    returns the written paths."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     charts: dict[str, Callable[[RunResult], Figure]] = {
@@ -92,9 +97,12 @@ def write_run_charts(result: RunResult, folder: Path) -> list[Path]:
         "transfers_vs_cap.png": _transfers_chart,
         "dispositions_by_group.png": _dispositions_chart,
     }
+    assert tuple(charts) == RUN_CHARTS
     skipped = skipped_run_charts(result)
     todo = [
-        (folder / name, draw) for name, draw in charts.items() if f"charts/{name}" not in skipped
+        (folder / name, draw)
+        for name, draw in charts.items()
+        if f"charts/{name}" not in skipped and (only is None or name in only)
     ]
     # As during the run (`sim.model.Model.run`), the cyclic garbage collector is paused: set
     # off by the charts' many small objects, it would traverse the run's long-lived ones
@@ -123,17 +131,6 @@ def write_run_charts(result: RunResult, folder: Path) -> list[Path]:
 
 def _write_png_bytes(path: Path, rgba: np.ndarray) -> None:
     path.write_bytes(png_bytes(rgba, DPI))
-
-
-def skipped_run_charts(result: RunResult) -> dict[str, str]:
-    """Charts a run does not write, with the reason (recorded in its manifest): a chart
-    with nothing to show is no chart, and an empty file would only mislead."""
-    s = result.scenario
-    if not s.agreements:
-        return {"charts/transfers_vs_cap.png": "no agreement in this scenario"}
-    if not any(max(a.start, s.start) < min(a.end or s.end, s.end) for a in s.agreements):
-        return {"charts/transfers_vs_cap.png": "no agreement in force in the reported period"}
-    return {}
 
 
 # ----------------------------------------------------------------------------- policy dates

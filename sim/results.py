@@ -23,6 +23,7 @@ import numpy as np
 import pandas as pd
 
 from sim.calendar import SimCalendar
+from sim.chartlist import skipped_run_charts
 from sim.lookup import check_breakdown, check_metric
 from sim.metrics import AGREEMENT_INDICATORS, FLOW_INDEX
 from sim.ownership import (
@@ -42,6 +43,8 @@ from sim.summarytext import period_record
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
+
+    from sim.chartprocess import ChartHelpers
 
 _SUMMED = (
     "departures",
@@ -123,15 +126,7 @@ class RunResult:
         (a typo must not read as "zero throughout"); a known metric without rows in this
         run gives an empty series.
         """
-        check_metric(metric)
-        if by is not None:
-            check_breakdown(by)
-        d = self.daily[self.daily["metric"] == metric]
-        if by is None:
-            return d.groupby("date", observed=True)["value"].sum()
-        return d.pivot_table(
-            index="date", columns=by, values="value", aggfunc="sum", observed=True
-        ).fillna(0.0)
+        return daily_series(self.daily, metric, by)
 
     def plot(self, metric: str, by: str | None = None, ax: Axes | None = None) -> Axes:
         """Chart a metric inline (a notebook): flows as monthly bars, stocks and indicators
@@ -217,29 +212,61 @@ class RunResult:
             **self.extra_manifest,
         }
 
-    def write(self, out_dir: str | Path, charts: bool = True) -> Path:
-        """Write the results folder atomically; returns its path."""
+    def write(
+        self, out_dir: str | Path, charts: bool = True, helpers: ChartHelpers | None = None
+    ) -> Path:
+        """Write the results folder atomically; returns its path. With `helpers`
+        (`sim.chartprocess`), they draw the charts while the tables are written."""
         out = Path(out_dir)
         check_output_dir(out, "run")
         tmp = make_temp_dir(out, "run")
         try:
+            drawing = False
+            if charts and helpers is not None:
+                from sim.chartprocess import ChartInput
+
+                (tmp / "charts").mkdir()
+                job = ChartInput(self.scenario, self.replication, self.daily)
+                drawing = helpers.submit(job, tmp / "charts")
             self.daily.to_parquet(tmp / "daily.parquet", index=False)
             round_by_indicator(self.summary(), ["value"]).to_csv(tmp / "summary.csv", index=False)
             manifest = self.manifest()
             if charts:
-                from sim.charts import skipped_run_charts, write_run_charts
+                if not drawing or helpers.collect() is None:  # no helpers, or gone
+                    from sim.charts import write_run_charts
 
-                write_run_charts(self, tmp / "charts")
+                    write_run_charts(self, tmp / "charts")
                 manifest["charts_skipped"] = skipped_run_charts(self)
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
             replace_dir(tmp, out)
         except OSError as e:
+            _stop(helpers)
             shutil.rmtree(tmp, ignore_errors=True)
             raise write_failed(out, e) from None
         except BaseException:
+            _stop(helpers)
             shutil.rmtree(tmp, ignore_errors=True)
             raise
         return out
+
+
+def _stop(helpers: ChartHelpers | None) -> None:
+    """Chart helpers still drawing into a folder about to be removed are stopped first."""
+    if helpers is not None:
+        helpers.kill()
+
+
+def daily_series(daily: pd.DataFrame, metric: str, by: str | None) -> pd.Series | pd.DataFrame:
+    """`RunResult.series` of a daily table (the chart helpers have the table only)."""
+    check_metric(metric)
+    if by is not None:
+        check_breakdown(by)
+    d = daily[daily["metric"] == metric]
+    if by is None:
+        return d.groupby("date", observed=True)["value"].sum()
+    return d.pivot_table(
+        index="date", columns=by, values="value", aggfunc="sum", observed=True
+    ).fillna(0.0)
 
 
 KEPT_SUBFOLDERS = ("validation",)  # written by other commands into the same folder

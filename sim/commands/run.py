@@ -49,6 +49,7 @@ def scenario_source(
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from sim.chartprocess import ChartHelpers
     from sim.commands.batch import check_seed
     from sim.model import Model
     from sim.ownership import check_output_dir
@@ -58,13 +59,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else Path("results") / scenario.name
     check_output_dir(out, "run", [args.scenario])  # before the run, not after it
     model = Model(scenario, replication=0)
-    show, close = day_progress(scenario.name)  # a bar on a terminal only
+    # forked now, so that matplotlib is imported while the model runs (`sim.chartprocess`)
+    helpers = None if args.no_charts else ChartHelpers.start()
     try:
-        result = model.run(progress=show)
+        show, close = day_progress(scenario.name)  # a bar on a terminal only
+        try:
+            result = model.run(progress=show)
+        finally:
+            close()
+        result.extra_manifest.update(scenario_source(args.scenario, args.set or (), scenario))
+        result.write(out, charts=not args.no_charts, helpers=helpers)
     finally:
-        close()
-    result.extra_manifest.update(scenario_source(args.scenario, args.set or (), scenario))
-    result.write(out, charts=not args.no_charts)
+        if helpers is not None:
+            helpers.close()
     s = result.summary()
     total = s[s["agreement"] == ""].set_index("indicator")["value"]
     print(
