@@ -24,7 +24,11 @@ Figures (the table's rows):
 - **`migsim run`, full scale / scale 0.1**: the wall time of the whole command
   `migsim run SCENARIO --out TMP` (start-up, imports, loading, simulation, the results
   folder and its charts), at full scale and with `--set scale=0.1`, each into a fresh
-  temporary folder. Median of N. Targets: <= 5 s and <= 2 s.
+  temporary folder. Median of N. Targets: <= 5 s and <= 2 s. On Linux the command draws
+  its charts in two helper processes forked as it starts (`sim.chartprocess`: matplotlib
+  is imported while the model runs, and the charts are drawn while the tables are
+  written), using the machine's second core; the notes give the same command with the
+  charts drawn in its own process (`MIGSIM_CHARTS_INLINE=1`), run alternately with it.
 - **speed-up over the reference**: the gain over the straightforward way (`reference.py`:
   one SimPy process per person and a `simpy.Resource` for the border), measured on the
   same people: the model's parties of the first `--ref-days` days (default: the whole
@@ -361,12 +365,12 @@ def migsim() -> list[str]:
     return [str(script)] if script.exists() else [sys.executable, "-m", "sim"]
 
 
-def timed_command(args: list[str]) -> dict:
+def timed_command(args: list[str], env: dict[str, str] | None = None) -> dict:
     """Wall time of `migsim ARGS` in a subprocess, and the CPU time of its process tree
-    (the waited-for descendants: worker processes included)."""
+    (the waited-for descendants: worker processes and chart helpers included)."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     t0 = time.perf_counter()
-    proc = subprocess.run([*migsim(), *args], capture_output=True, text=True, cwd=ROOT)
+    proc = subprocess.run([*migsim(), *args], capture_output=True, text=True, cwd=ROOT, env=env)
     wall = time.perf_counter() - t0
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if proc.returncode != 0:
@@ -489,24 +493,34 @@ def bench_reference(
 
 
 def bench_run(scenario: str, runs: int, out: list[dict]) -> None:
+    """The whole command as a user runs it (on Linux its charts are drawn by two helper
+    processes, `sim.chartprocess`), alternating with the same command drawing them in its
+    own process (`MIGSIM_CHARTS_INLINE=1`, in the notes): what the helpers save."""
+    inline_env = {**os.environ, "MIGSIM_CHARTS_INLINE": "1"}
     for label, key, sets in (("full scale", "run_full", []), ("scale 0.1", "run_small", ["0.1"])):
         extra = [f"--set=scale={s}" for s in sets]
-        times = [
-            in_fresh_dir(
-                lambda tmp, extra=extra: timed_command(
-                    ["run", scenario, *extra, "--out", str(tmp / "run")]
+        times, inline = [], []
+        for _ in range(runs):
+            for env, into in ((None, times), (inline_env, inline)):
+                into.append(
+                    in_fresh_dir(
+                        lambda tmp, extra=extra, env=env: timed_command(
+                            ["run", scenario, *extra, "--out", str(tmp / "run")], env
+                        )
+                    )
                 )
-            )
-            for _ in range(runs)
-        ]
-        m = medians(times)
-        print(f"migsim run, {label}, with charts: wall {m['wall']:.2f} s (CPU {m['cpu']:.2f} s)")
+        m, mi = medians(times), medians(inline)
+        print(
+            f"migsim run, {label}, with charts: wall {m['wall']:.2f} s (CPU {m['cpu']:.2f} s); "
+            f"charts drawn in-process: wall {mi['wall']:.2f} s (CPU {mi['cpu']:.2f} s)"
+        )
         out.append(
             row(
                 key,
                 m["wall"],
                 "s",
-                f"CPU {m['cpu']:.2f} s; the whole command (start-up, simulation, folder, charts)",
+                f"CPU {m['cpu']:.2f} s; the whole command (start-up, simulation, folder, "
+                f"charts by the helpers); charts in-process {mi['wall']:.2f} s",
             )
         )
     print()

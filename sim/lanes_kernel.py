@@ -1,7 +1,15 @@
 """The processing lanes' kernel, compiled with numba (see `sim.lanes`, which imports this
 module only for runs large enough to repay it and holds the plain-Python twin it is
 tested against). Heaps on arrays: the busy lanes keyed by (completion time, party id),
-the waiting parties by (group rank, arrival time, party id)."""
+the waiting parties by (group rank, arrival time, party id).
+
+The busy lanes' heap is 4-ary (a node's children are 4k+1 to 4k+4): a lane ends about as
+often as a party arrives, and each end sifts a completion time down from the root. With
+2,760 lanes a binary heap is 11 levels deep, a 4-ary one 6, with the four children side by
+side in memory; the kernel took 0.13 s instead of 0.38 s on a full-scale run's 1.27 M
+arrivals, played alone. Every key is distinct (party ids are), so any heap shape pops the
+same order: the numbers are those of the binary heap and of the plain-Python twin. The
+helpers are inlined into the kernel."""
 
 from __future__ import annotations
 
@@ -10,16 +18,16 @@ from numba import njit
 
 
 @njit(cache=True, inline="always")
-def _less_end(t, i, ends, ends_id, j):  # (time, id) < heap item j
-    return t < ends[j] or (t == ends[j] and i < ends_id[j])
+def _less_end(t, i, u, j):  # (time, id) < (u, j)
+    return t < u or (t == u and i < j)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _push_end(ends, ends_id, n, t, i):
     k = n
     while k > 0:
-        p = (k - 1) >> 1
-        if _less_end(t, i, ends, ends_id, p):
+        p = (k - 1) >> 2
+        if _less_end(t, i, ends[p], ends_id[p]):
             ends[k] = ends[p]
             ends_id[k] = ends_id[p]
             k = p
@@ -29,25 +37,27 @@ def _push_end(ends, ends_id, n, t, i):
     ends_id[k] = i
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _pop_end(ends, ends_id, n):  # n: size before the pop; the root is removed
     if n > 1:
         _replace_end(ends, ends_id, n - 1, ends[n - 1], ends_id[n - 1])
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _replace_end(ends, ends_id, n, t, i):  # the root replaced by (t, i), sifted down
     k = 0
     while True:
-        c = 2 * k + 1
+        c = 4 * k + 1  # the first of k's (up to) four children
         if c >= n:
             break
-        if c + 1 < n and _less_end(ends[c + 1], ends_id[c + 1], ends, ends_id, c):
-            c += 1
-        if ends[c] < t or (ends[c] == t and ends_id[c] < i):
-            ends[k] = ends[c]
-            ends_id[k] = ends_id[c]
-            k = c
+        m = c
+        for j in range(c + 1, min(c + 4, n)):
+            if _less_end(ends[j], ends_id[j], ends[m], ends_id[m]):
+                m = j
+        if _less_end(ends[m], ends_id[m], t, i):
+            ends[k] = ends[m]
+            ends_id[k] = ends_id[m]
+            k = m
         else:
             break
     ends[k] = t
@@ -63,7 +73,7 @@ def _less_w(r, t, i, w_rank, w_t, w_id, j):
     return i < w_id[j]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _push_w(w_rank, w_t, w_id, w_svc, n, r, t, i, s):
     k = n
     while k > 0:
@@ -76,7 +86,7 @@ def _push_w(w_rank, w_t, w_id, w_svc, n, r, t, i, s):
     w_rank[k], w_t[k], w_id[k], w_svc[k] = r, t, i, s
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _pop_w(w_rank, w_t, w_id, w_svc, n):
     r, t, i, s = w_rank[n - 1], w_t[n - 1], w_id[n - 1], w_svc[n - 1]
     m = n - 1
