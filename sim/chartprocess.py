@@ -72,11 +72,16 @@ class ChartHelpers:
 
     @classmethod
     def start(cls) -> ChartHelpers | None:
-        """Fork the first helper, or None where helpers are not used."""
+        """Fork the first helper, or None where helpers are not used or cannot be started."""
         if not helpers_wanted():
             return None
         ours, theirs = Pipe()
-        pid = os.fork()
+        try:
+            pid = os.fork()
+        except OSError:  # no process to spare (a limit, memory): the run draws them
+            ours.close()
+            theirs.close()
+            return None
         if pid == 0:  # the helper
             ours.close()
             _serve_and_exit(theirs, fork_second=True)
@@ -113,7 +118,8 @@ class ChartHelpers:
 
     def kill(self) -> None:
         """Stop both helpers now (the run failed or was interrupted), before the
-        temporary folder they write into is removed."""
+        temporary folder they write into is removed. (Once the first has exited, the
+        second has too: the first waits for it, whatever happens.)"""
         for pid in (self.pid, self.second_pid):
             if pid is not None and not self._reaped:
                 with contextlib.suppress(ProcessLookupError):
@@ -139,11 +145,11 @@ def _serve_and_exit(conn: Connection, fork_second: bool) -> None:
     charts when asked, report, exit. Never returns: `os._exit` skips the run's own exit
     handlers, which are not the helper's to run."""
     code = 0
+    second: tuple[int, Connection] | None = None
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         import sim.charts  # noqa: F401  (matplotlib: the point of starting early)
 
-        second: tuple[int, Connection] | None = None
         if fork_second:
             ours, theirs = Pipe()
             pid = os.fork()
@@ -158,15 +164,17 @@ def _serve_and_exit(conn: Connection, fork_second: bool) -> None:
             job = conn.recv()
         except EOFError:  # the run ended without charts
             job = None
-        if second is not None and job is None:
-            second[1].close()  # and so the second helper exits too
-        elif second is not None:
+        if second is not None and job is not None:
             second[1].send(job)
         if job is not None:
             conn.send(_draw_share(job, SHARES[0] if fork_second else SHARES[1], second))
     except BaseException:  # a helper must never fall through into the run's code
         code = 1
     finally:
+        if second is not None:  # the second exits on its pipe's end, if not already gone
+            second[1].close()
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(second[0], 0)
         os._exit(code)
 
 
@@ -182,6 +190,10 @@ def _draw_share(
     try:
         written = [p.name for p in write_run_charts(charts, folder, only=share)]
     except BaseException as e:
+        if second is not None:  # it must not go on writing into a folder about to go
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(second[0], signal.SIGKILL)
+            os.waitpid(second[0], 0)
         return ("error", _picklable(e))
     if second is None:
         return ("done", written)

@@ -105,6 +105,19 @@ def test_an_error_in_a_helper_fails_the_write_and_leaves_nothing(
     assert not _alive(helpers.pid)
 
 
+def test_no_process_to_spare_means_the_run_draws_the_charts(
+    aca: RunResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_fork() -> int:
+        raise OSError(errno.EAGAIN, "Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    assert ChartHelpers.start() is None
+    monkeypatch.undo()
+    aca.write(tmp_path / "out", charts=True, helpers=None)
+    assert len(_files(tmp_path / "out")) == 4
+
+
 def test_a_run_without_charts_due_ends_both_helpers() -> None:
     helpers = ChartHelpers.start()
     assert helpers is not None
