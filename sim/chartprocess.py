@@ -3,14 +3,15 @@
 The four run charts cost matplotlib's import (about 0.27 s) and about 0.6 s of drawing, all
 of it holding one interpreter's lock, after the simulation. `migsim run` forks a helper as
 it starts. The helper imports matplotlib while the model runs (on the machine's second
-core), then forks a second helper. When the run is done, the run sends both its daily table
-(a few MB) and each draws half of the charts into the results folder's temporary copy,
-while the run writes its tables. The files are the same bytes as charts drawn in the run's
+core), then forks a second helper. When the run is done, it sends its daily table (a few
+MB) to the first, which passes it on, and each draws half of the charts into the results
+folder's temporary copy while the run writes its tables. The files are the same bytes as charts drawn in the run's
 own process (tested).
 
-Only on Linux, where forking a process that has loaded numpy is safe and cheap. Elsewhere,
-or with `MIGSIM_CHARTS_INLINE=1`, the run draws its charts itself. A helper ignores Ctrl-C
-(the run handles it and kills its helpers) and exits when its pipe closes, so a run that
+Only on Linux, where forking a process that has loaded numpy is safe and cheap, and from a
+process with no other thread running (as the batch's workers). Elsewhere, or with
+`MIGSIM_CHARTS_INLINE=1`, the run draws its charts itself. A helper ignores Ctrl-C
+(the run handles it, and stops its helpers) and exits when its pipe closes, so a run that
 dies leaves none behind. A helper that is gone when the charts are due (killed, out of
 memory) costs only time: the run draws the charts itself.
 """
@@ -21,6 +22,7 @@ import contextlib
 import os
 import signal
 import sys
+import threading
 import traceback
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -56,7 +58,13 @@ class ChartInput:
 
 
 def helpers_wanted() -> bool:
-    return sys.platform == "linux" and not os.environ.get("MIGSIM_CHARTS_INLINE")
+    """On Linux, from a single-threaded process (forking one with other threads running
+    is unsafe: a lock one of them holds stays held in the child), unless turned off."""
+    return (
+        sys.platform == "linux"
+        and threading.active_count() == 1
+        and not os.environ.get("MIGSIM_CHARTS_INLINE")
+    )
 
 
 class ChartHelpers:

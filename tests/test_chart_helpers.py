@@ -9,6 +9,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -116,6 +117,20 @@ def test_no_process_to_spare_means_the_run_draws_the_charts(
     monkeypatch.undo()
     aca.write(tmp_path / "out", charts=True, helpers=None)
     assert len(_files(tmp_path / "out")) == 4
+
+
+def test_no_helpers_from_a_process_with_other_threads() -> None:
+    stop = threading.Event()
+    other = threading.Thread(target=stop.wait)
+    other.start()
+    try:
+        assert ChartHelpers.start() is None
+    finally:
+        stop.set()
+        other.join()
+    helpers = ChartHelpers.start()
+    assert helpers is not None
+    helpers.close()
 
 
 def test_a_run_without_charts_due_ends_both_helpers() -> None:
