@@ -58,10 +58,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     scenario = load_scenario(args.scenario, args.set or (), seed=args.seed)
     out = Path(args.out) if args.out else Path("results") / scenario.name
     check_output_dir(out, "run", [args.scenario])  # before the run, not after it
-    model = Model(scenario, replication=0)
-    # forked now, so that matplotlib is imported while the model runs (`sim.chartprocess`)
+    # forked now, so that matplotlib is imported while the model is set up and runs
+    # (`sim.chartprocess`)
     helpers = None if args.no_charts else ChartHelpers.start()
     try:
+        model = Model(scenario, replication=0)
         show, close = day_progress(scenario.name)  # a bar on a terminal only
         try:
             result = model.run(progress=show)
