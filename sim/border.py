@@ -17,7 +17,7 @@ import numpy as np
 
 from sim.context import Context
 from sim.domain import GROUPS
-from sim.lanes import COMPILED_FROM_ARRIVALS, Lanes
+from sim.lanes import COMPILED_ALONE_FROM_ARRIVALS, COMPILED_FROM_ARRIVALS, Lanes
 from sim.party import Batch, PartyTable
 from sim.recorder import N_CELLS
 from sim.rng import stream
@@ -28,7 +28,12 @@ class BorderStation:
     """An M/M/c-like station: `lanes` servers, exponential processing times by group."""
 
     def __init__(
-        self, ctx: Context, cfg: Border, lanes: int, expected_arrivals: float = 0.0
+        self,
+        ctx: Context,
+        cfg: Border,
+        lanes: int,
+        expected_arrivals: float = 0.0,
+        alone: bool = False,
     ) -> None:
         self.ctx = ctx
         self.mean_days = np.array([getattr(cfg.processing_hours, g) / 24.0 for g in GROUPS])
@@ -36,7 +41,9 @@ class BorderStation:
             self.rank = np.zeros(3, dtype=np.int64)
         else:
             self.rank = np.array([cfg.priority.index(g) for g in GROUPS], dtype=np.int64)
-        self.lanes = Lanes(lanes, compiled=expected_arrivals >= COMPILED_FROM_ARRIVALS)
+        # the same numbers either way: the compiled kernel where it repays numba's load
+        least = COMPILED_ALONE_FROM_ARRIVALS if alone else COMPILED_FROM_ARRIVALS
+        self.lanes = Lanes(lanes, compiled=expected_arrivals >= least)
         self.table = PartyTable()
         self.g_service = stream(ctx.seed, "processing", ctx.replication)
         self._wait = ctx.rec.index("queue_wait_days")

@@ -26,6 +26,11 @@ import numpy as np
 
 #: runs with at least this many expected border arrivals use the compiled kernel
 COMPILED_FROM_ARRIVALS = 150_000
+#: ... or, for a process's only run (`migsim run`), at least this many: loading numba and
+#: the cached kernel takes about 0.4 s and 110-190 MB of resident memory (LLVM), which the
+#: kernel repays by itself only above about 1.1 M (it saves about 0.27 s on a full-scale
+#: historical run's 0.75 M); processes that run many simulations pay the load once
+COMPILED_ALONE_FROM_ARRIVALS = 1_500_000
 
 
 def numba_available() -> bool:

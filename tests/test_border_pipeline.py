@@ -184,3 +184,67 @@ def test_a_run_loads_the_compiled_kernel_from_the_cache_install_wrote():
     )
     hits, misses = map(int, out.stdout.split())
     assert (hits, misses) == (1, 0)
+
+
+@pytest.mark.skipif(not numba_available(), reason="numba not installed")
+def test_a_lone_run_uses_the_plain_kernel_unless_it_repays_numba():
+    """`migsim run` (a process's only simulation) keeps numba out below
+    `COMPILED_ALONE_FROM_ARRIVALS`; a process running many simulations (batches,
+    calibration) uses the compiled kernel from `COMPILED_FROM_ARRIVALS`; a lone run as large
+    as its threshold (lowered here) uses it too. (The kernels are tested equal above.)"""
+    import subprocess
+    import sys
+
+    from sim.lanes import COMPILED_ALONE_FROM_ARRIVALS, COMPILED_FROM_ARRIVALS
+
+    probe = (
+        "import sys; import sim.border; from sim.model import Model; "
+        "from tests.conftest import scenario; "
+        "sim.border.COMPILED_ALONE_FROM_ARRIVALS = float(sys.argv[2]); "
+        "m = Model(scenario('historical'), 0, alone=sys.argv[1] == 'alone'); "
+        "print(m.travel.expected_parties, int(m.border.lanes.compiled), "
+        "int('numba' in sys.modules))"
+    )
+
+    def probe_run(mode: str, alone_from: float) -> tuple[float, int, int]:
+        out = subprocess.run(
+            [sys.executable, "-c", probe, mode, str(alone_from)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=True,
+            cwd=Path(__file__).resolve().parents[1],
+        )
+        parties, compiled, loaded = out.stdout.split()
+        return float(parties), int(compiled), int(loaded)
+
+    parties, compiled, loaded = probe_run("alone", COMPILED_ALONE_FROM_ARRIVALS)
+    assert COMPILED_FROM_ARRIVALS <= parties < COMPILED_ALONE_FROM_ARRIVALS  # full scale
+    assert (compiled, loaded) == (0, 0)  # numba is not even imported
+    assert probe_run("many", COMPILED_ALONE_FROM_ARRIVALS)[1:] == (1, 1)
+    assert probe_run("alone", parties)[1:] == (1, 1)  # a run as large as the threshold
+
+
+@pytest.mark.skipif(not numba_available(), reason="numba not installed")
+def test_migsim_run_at_full_scale_does_not_load_numba(tmp_path):
+    """`migsim run` is a process's only run (`Model(alone=True)`): at full scale it is as
+    fast without numba's load, and 110-190 MB smaller (LLVM)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import contextlib, io, sys; from sim.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    code = main(['run', 'scenarios/historical.toml', '--no-charts', '--out', {str(tmp_path / 'run')!r}])\n"
+        "print(code, int('numba' in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    assert out.stdout.split()[-2:] == ["0", "0"]
+    assert (tmp_path / "run" / "daily.parquet").is_file()

@@ -62,7 +62,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     # (`sim.chartprocess`)
     helpers = None if args.no_charts else ChartHelpers.start()
     try:
-        model = Model(scenario, replication=0)
+        model = Model(scenario, replication=0, alone=True)
         show, close = day_progress(scenario.name)  # a bar on a terminal only
         try:
             result = model.run(progress=show)
