@@ -5,8 +5,8 @@ of it holding one interpreter's lock, after the simulation. `migsim run` forks a
 it starts. The helper imports matplotlib while the model runs (on the machine's second
 core), then forks a second helper. When the run is done, it sends its daily table (a few
 MB) to the first, which passes it on, and each draws half of the charts into the results
-folder's temporary copy while the run writes its tables. The files are the same bytes as charts drawn in the run's
-own process (tested).
+folder's temporary copy while the run writes its tables. The files are the same bytes as
+charts drawn in the run's own process (tested).
 
 Only on Linux, where forking a process that has loaded numpy is safe and cheap, and from a
 process with no other thread running (as the batch's workers). Elsewhere, or with
@@ -76,7 +76,6 @@ class ChartHelpers:
         self._conn = conn
         self.second_pid: int | None = None
         self._reaped = False
-        self._folder = Path()
 
     @classmethod
     def start(cls) -> ChartHelpers | None:
@@ -99,7 +98,6 @@ class ChartHelpers:
     def submit(self, charts: ChartInput, folder: Path) -> bool:
         """Ask the helpers to draw the charts into `folder` (it must exist); False if the
         helpers are gone (the caller then draws them)."""
-        self._folder = folder
         try:
             _, self.second_pid = self._conn.recv()  # sent once matplotlib is imported
             self._conn.send((charts, folder))
@@ -108,30 +106,30 @@ class ChartHelpers:
             return False
         return True
 
-    def collect(self) -> list[Path] | None:
-        """Wait for the charts asked for by `submit`: the written paths, or None if a helper
-        is gone (the caller then draws them all). An error in a helper (a full disk, a bug)
-        is raised here."""
+    def collect(self) -> bool:
+        """Wait for the charts asked for by `submit`: False if a helper is gone (the caller
+        then draws them all). An error in a helper (a full disk, a bug) is raised here."""
         try:
             status, value = self._conn.recv()
         except (EOFError, OSError):
             status, value = "gone", None
         if status == "gone":
             self.kill()
-            return None
+            return False
         self._reap()
         if status == "error":
             raise value
-        return [self._folder / name for name in RUN_CHARTS if name in value]
+        return True
 
     def kill(self) -> None:
         """Stop both helpers now (the run failed or was interrupted), before the
         temporary folder they write into is removed. (Once the first has exited, the
         second has too: the first waits for it, whatever happens.)"""
-        for pid in (self.pid, self.second_pid):
-            if pid is not None and not self._reaped:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
+        if not self._reaped:
+            for pid in (self.pid, self.second_pid):
+                if pid is not None:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(pid, signal.SIGKILL)
         self._reap()
 
     def close(self) -> None:

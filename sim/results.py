@@ -232,7 +232,7 @@ class RunResult:
             round_by_indicator(self.summary(), ["value"]).to_csv(tmp / "summary.csv", index=False)
             manifest = self.manifest()
             if charts:
-                if not drawing or helpers.collect() is None:  # no helpers, or gone
+                if not (drawing and helpers.collect()):  # no helpers, or gone
                     from sim.charts import write_run_charts
 
                     write_run_charts(self, tmp / "charts")
