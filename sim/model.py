@@ -159,9 +159,11 @@ class Model:
             # waiting lists first: they decide who is taken into custody today
             fallbacks = self._desks_tick(day)
             returned = self.mpp.tick(day)
-            for t, party in returned.crossed:
-                self.walk_in(t, party)
-            self._home(day, returned.home)
+            self.walk_ins_batch(returned.crossed, MPP_WAITING)
+            home = returned.home
+            self.reattempts.home_batch(
+                home.nat, home.grp, home.size, returned.home_state, home.t, day
+            )
             released = self.metering.tick(day)
             self.walk_ins_batch(released.admitted, WAITLIST)
             self.walk_ins_batch(released.crossed, WAITLIST)
@@ -268,13 +270,10 @@ class Model:
         self.custody.enter(day, entries.t, cells, size, source)
         return entries
 
-    def walk_in(self, t: float, party: Party) -> None:
-        """A party from a waiting list in Mexico is taken into custody at time `t` (today
-        or later: today's entries are handed to the border after the waiting lists' ticks)."""
-        self.walk_ins_batch(Batch.of_parties([(t, party)]), party.state)
-
     def walk_ins_batch(self, batch: Batch, src: int) -> None:
-        """`walk_in` for a batch (times `t`), all in state `src` until then."""
+        """Parties from a waiting list in Mexico (all in state `src` until then) are taken
+        into custody at their times `t`: today or later, as today's entries are handed to
+        the border after the waiting lists' ticks."""
         if not len(batch):
             return
         batch.t_in = batch.t.copy()  # taken into custody then

@@ -4,8 +4,7 @@ Parties, not persons, are the model's entities; every count in the outputs is in
 (`size`). Most parties never become objects: the journey is computed with numpy, and at
 the border they are rows of a struct of arrays (`PartyTable`) handed from stage to stage
 as column batches (`Batch`). A `Party` object exists only while a party waits somewhere
-with a ticket: on a port's metering list, in Mexico under MPP, for a transfer slot, or in
-the receiving country.
+with a ticket: on a port's metering list, for a transfer slot, or in the receiving country.
 """
 
 from __future__ import annotations

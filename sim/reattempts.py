@@ -36,6 +36,11 @@ class Reattempts:
             ),
             S["home_gave_up"]: (re.gave_up.probability, re.gave_up.mean_delay_days),
         }
+        n_states = max(self.rule) + 1  # the rule by state, as arrays for `home_batch`
+        self._p = np.zeros(n_states)
+        self._delay = np.zeros(n_states)
+        for state, (prob, delay) in self.rule.items():
+            self._p[state], self._delay[state] = prob, delay
         self.g = stream(scenario.seed, "reattempts_daily", replication)
         self.rs = BlockStream(stream(scenario.seed, "reattempts", replication))
         # (nationality, group, size, state left, origin) by the day they set out
@@ -62,6 +67,30 @@ class Reattempts:
         p, delay = self.rule[state]
         if p > 0.0 and self.rs.uniform() < p:
             self.file(nat, grp, size, state, nat, t + self.rs.exponential() * delay, today)
+
+    def home_batch(self, nat, grp, size, state: np.ndarray, t: np.ndarray, today: int) -> None:
+        """`home` for a batch of parties (integer columns, states and times), in order: the
+        same draws from the same stream (a uniform for each party whose state may
+        re-attempt, then an exponential for each that does), so the same numbers, except
+        where both of the stream's blocks could run out within the batch (the order of the
+        two refills would then depend on the interleaving): then party by party."""
+        p = self._p[state]
+        may = (p > 0.0).nonzero()[0]
+        if not len(may):
+            return
+        u_left, e_left = self.rs.left()
+        if len(may) > u_left and len(may) > e_left:
+            for i in may.tolist():
+                self.home(int(nat[i]), int(grp[i]), int(size[i]), int(state[i]), float(t[i]), today)
+            return
+        go = may[self.rs.uniforms(len(may)) < p[may]]
+        if not len(go):
+            return
+        when = t[go] + self.rs.exponentials(len(go)) * self._delay[state[go]]
+        due = np.maximum(when.astype(np.int64), today + 1)
+        ok = due < self.days
+        sel = go[ok]
+        self._filed.add(due[ok], nat[sel], grp[sel], size[sel], state[sel], nat[sel])
 
     def file(self, nat: int, grp: int, size: int, state: int, origin: int, t, today: int):
         """A party sets out again at time `t` (from `origin`), never before tomorrow."""

@@ -45,6 +45,36 @@ class BlockStream:
         self._ui = i + 1
         return self._u[i]
 
+    def uniforms(self, k: int) -> np.ndarray:
+        """The next `k` uniforms: the same numbers as `k` calls of `uniform`, with the
+        blocks drawn from the generator at the same points."""
+        return self._take("_u", "_ui", k, self._gen.random)
+
+    def exponentials(self, k: int) -> np.ndarray:
+        """The next `k` unit exponentials, as `k` calls of `exponential`."""
+        return self._take("_e", "_ei", k, self._gen.standard_exponential)
+
+    def left(self) -> tuple[int, int]:
+        """Uniforms and exponentials left in the current blocks: a batch drawing both kinds
+        matches one-at-a-time draws only if at most one of the two blocks runs out in it
+        (otherwise the order of the two refills would depend on the interleaving)."""
+        return len(self._u) - self._ui, len(self._e) - self._ei
+
+    def _take(self, block: str, pos: str, k: int, draw) -> np.ndarray:
+        parts: list[list[float]] = []
+        while k > 0:
+            buf, i = getattr(self, block), getattr(self, pos)
+            if i >= len(buf):
+                buf, i = draw(BLOCK).tolist(), 0
+                setattr(self, block, buf)
+            n = min(k, len(buf) - i)
+            parts.append(buf[i : i + n])
+            setattr(self, pos, i + n)
+            k -= n
+        if len(parts) == 1:
+            return np.array(parts[0])
+        return np.array([x for part in parts for x in part])
+
     def exponential(self) -> float:
         i = self._ei
         if i >= len(self._e):

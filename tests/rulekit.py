@@ -28,7 +28,7 @@ from sim.context import Context
 from sim.domain import GROUP_INDEX, NAT_INDEX, NATIONALITIES, STATE_INDEX
 from sim.metrics import FLOW_INDEX
 from sim.model import Model
-from sim.party import Party
+from sim.party import Batch, Party
 from sim.recorder import Recorder
 from sim.scenario.schema import Scenario
 
@@ -173,7 +173,7 @@ def inject(model: Model, parties: Iterable[tuple[float, Party]]) -> None:
     for t, p in parties:
         p.state = IN_TRANSIT
         model.rec.enter(IN_TRANSIT, p.cell, p.size)
-        model.walk_in(t, p)
+        model.walk_ins_batch(Batch.of_parties([(t, p)]), IN_TRANSIT)
 
 
 def run_with(scenario: Scenario, parties: Iterable[tuple[float, Party]]) -> Model:

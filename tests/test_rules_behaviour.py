@@ -409,12 +409,14 @@ def test_mpp_hears_hearings_per_day_persons_fifo(grant, metric):
     assert flow(ctx, "mpp_enrolled") == 5
     home = []
     for day in range(1, 5):
-        home += remain.tick(day).home
+        out = remain.tick(day)
+        home += zip(out.home.t_in.tolist(), out.home_state.tolist(), strict=True)
     assert [flow(ctx, metric, day=d) for d in range(1, 5)] == [2.0, 2.0, 1.0, 0.0]
     if grant == 0.0:  # removed (home, to re-attempt from there) in the order they enrolled
-        assert [(p.t_arrival, s) for _, p, s in home] == [(p.t_arrival, REMOVED) for p in enrolled]
+        assert home == [(p.t_arrival, REMOVED) for p in enrolled]
     else:
         assert home == []
+    assert remain.waiting == 0
 
 
 def test_mpp_daily_enrolment_limit():
