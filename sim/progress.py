@@ -18,6 +18,14 @@ from tqdm import tqdm
 COUNTED = re.compile(r"^(?P<label>[a-z][a-z ]*?) (?P<done>\d+)/(?P<total>\d+)\b")
 
 
+class _Bar(tqdm):
+    """tqdm without its monitor thread (which every bar, even a disabled one, would start
+    and leave running): a process with another thread running forks no output helpers and
+    no batch workers (`sim.outputhelpers.helpers_wanted`, `sim.batch.executors`)."""
+
+    monitor_interval = 0
+
+
 def interactive(stream: TextIO | None = None) -> bool:
     """True when `stream` (default stderr) is a terminal: the only place bars are drawn."""
     stream = stream if stream is not None else sys.stderr
@@ -34,7 +42,7 @@ def bar(
 ) -> tqdm:
     """A tqdm bar on `stream` (default stderr), disabled unless it is a terminal."""
     stream = stream if stream is not None else sys.stderr
-    return tqdm(
+    return _Bar(
         total=total,
         initial=initial,
         desc=label,

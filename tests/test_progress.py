@@ -78,3 +78,23 @@ def test_run_command_writes_no_bar_to_captured_stderr(
     )
     _, err = capsys.readouterr()
     assert code == 0 and "\r" not in err and "day" not in err
+
+
+def test_a_bar_leaves_no_thread_behind():
+    """tqdm's monitor thread, started by any bar (even a disabled one) and left running,
+    would keep `migsim run` from forking its output helpers and a batch from forking its
+    workers later in the same process (a notebook)."""
+    import io
+    import threading
+
+    from tqdm._monitor import TMonitor
+
+    from sim.progress import bar, day_progress
+
+    show, close = day_progress("run")
+    show(30, 100)
+    close()
+    b = bar(3, "runs", "run", stream=io.StringIO())
+    b.update(1)
+    b.close()
+    assert not [t for t in threading.enumerate() if isinstance(t, TMonitor)]
