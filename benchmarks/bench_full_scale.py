@@ -17,7 +17,8 @@ Figures (the table's rows):
   the set-up). Median of N. Target: wall <= 3 s.
 - **simulation, scale 0.1**: the same at `scale = 0.1`. Median of N. No target.
 - **peak memory, full scale**: the max RSS (`ru_maxrss`, from `wait4`) of the largest
-  process of `migsim run` at full scale (the run itself; its chart helpers are smaller),
+  process of `migsim run` at full scale (the run itself, or its first output helper, which
+  holds pandas, pyarrow, matplotlib and the daily table: about 250 MB either way),
   in the runs timed below. Median of N. Target <= 400 MB. `migsim run` is a process's only
   simulation, so it leaves numba out where the run would not repay its load
   (`sim.lanes.COMPILED_ALONE_FROM_ARRIVALS`); the simulation row's notes give the peak of
@@ -33,11 +34,11 @@ Figures (the table's rows):
 - **`migsim run`, full scale / scale 0.1**: the wall time of the whole command
   `migsim run SCENARIO --out TMP` (start-up, imports, loading, simulation, the results
   folder and its charts), at full scale and with `--set scale=0.1`, each into a fresh
-  temporary folder. Median of N. Targets: <= 5 s and <= 2 s. On Linux the command draws
-  its charts in two helper processes forked as it starts (`sim.chartprocess`: matplotlib
-  is imported while the model runs, and the charts are drawn while the tables are
-  written), using the machine's second core; the notes give the same command with the
-  charts drawn in its own process (`MIGSIM_CHARTS_INLINE=1`), run alternately with it.
+  temporary folder. Median of N. Targets: <= 5 s and <= 2 s. On Linux the command writes
+  its tables and charts in two helper processes forked as it starts (`sim.outputhelpers`:
+  pandas and matplotlib are imported while the model runs, on the machine's second core,
+  and the run's own process imports neither); the notes give the same command writing
+  them in its own process (`MIGSIM_OUTPUT_INLINE=1`), run alternately with it.
 - **speed-up over the reference**: the gain over the straightforward way (`reference.py`:
   one SimPy process per person and a `simpy.Resource` for the border), measured on the
   same people: the model's parties of the first `--ref-days` days (default: the whole
@@ -376,7 +377,7 @@ def migsim() -> list[str]:
 
 def timed_command(args: list[str], env: dict[str, str] | None = None) -> dict:
     """Wall time of `migsim ARGS` in a subprocess, and the CPU time of its process tree
-    (the waited-for descendants: worker processes and chart helpers included)."""
+    (the waited-for descendants: worker processes and output helpers included)."""
     with tempfile.TemporaryFile("w+") as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen(
@@ -389,7 +390,7 @@ def timed_command(args: list[str], env: dict[str, str] | None = None) -> dict:
             err.seek(0)
             sys.stderr.write(err.read()[-4000:])
             raise ChildFailed(f"`migsim {' '.join(args)}` failed ({proc.returncode})")
-    # the CPU of the command and of the processes it waited for (workers, chart helpers);
+    # the CPU of the command and of the processes it waited for (workers, output helpers);
     # the peak: the largest of those processes' max RSS (KiB on Linux)
     cpu = usage.ru_utime + usage.ru_stime
     return {"wall": wall, "cpu": cpu, "peak_mb": usage.ru_maxrss / 1024.0}
@@ -501,10 +502,11 @@ def bench_reference(
 
 
 def bench_run(scenario: str, runs: int, out: list[dict]) -> None:
-    """The whole command as a user runs it (on Linux its charts are drawn by two helper
-    processes, `sim.chartprocess`), alternating with the same command drawing them in its
-    own process (`MIGSIM_CHARTS_INLINE=1`, in the notes): what the helpers save."""
-    inline_env = {**os.environ, "MIGSIM_CHARTS_INLINE": "1"}
+    """The whole command as a user runs it (on Linux its tables and charts are written by
+    two helper processes, `sim.outputhelpers`), alternating with the same command writing
+    them in its own process (`MIGSIM_OUTPUT_INLINE=1`, in the notes): what the helpers
+    save."""
+    inline_env = {**os.environ, "MIGSIM_OUTPUT_INLINE": "1"}
     for label, key, sets in (("full scale", "run_full", []), ("scale 0.1", "run_small", ["0.1"])):
         extra = [f"--set=scale={s}" for s in sets]
         times, inline = [], []
@@ -520,7 +522,7 @@ def bench_run(scenario: str, runs: int, out: list[dict]) -> None:
         m, mi = medians(times), medians(inline)
         print(
             f"migsim run, {label}, with charts: wall {m['wall']:.2f} s (CPU {m['cpu']:.2f} s; "
-            f"peak {m['peak_mb']:.0f} MB); charts drawn in-process: wall {mi['wall']:.2f} s "
+            f"peak {m['peak_mb']:.0f} MB); written in-process: wall {mi['wall']:.2f} s "
             f"(CPU {mi['cpu']:.2f} s; peak {mi['peak_mb']:.0f} MB)"
         )
         if key == "run_full":
@@ -529,8 +531,8 @@ def bench_run(scenario: str, runs: int, out: list[dict]) -> None:
                     "peak_mb",
                     m["peak_mb"],
                     "MB",
-                    "max RSS of migsim run's largest process (the run; its chart helpers are "
-                    f"smaller); charts in-process {mi['peak_mb']:.0f} MB",
+                    "max RSS of migsim run's largest process (the run or its first output "
+                    f"helper); written in-process {mi['peak_mb']:.0f} MB",
                     fmt=".0f",
                 )
             )

@@ -5,9 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 @dataclass(frozen=True)
@@ -29,21 +32,30 @@ class SimCalendar:
 
     @cached_property
     def dates(self) -> pd.DatetimeIndex:
+        import pandas as pd  # (not at import: a run needs no pandas until its tables)
+
         return pd.date_range(self.origin, periods=self.days, freq="D")
+
+    @cached_property
+    def _days64(self) -> np.ndarray:
+        """Every day as numpy datetime64[D] (the months below need no pandas: a run does
+        not import it until its tables)."""
+        return np.datetime64(self.origin, "D") + np.arange(self.days)
 
     @cached_property
     def month_keys(self) -> list[str]:
         """YYYY-MM of every day."""
-        return [d.strftime("%Y-%m") for d in self.dates]
+        return np.datetime_as_string(self._days64.astype("datetime64[M]")).tolist()
 
     @cached_property
     def calendar_month(self) -> np.ndarray:
         """Calendar month (0 = January) of every day."""
-        return np.asarray(self.dates.month - 1)
+        return self._days64.astype("datetime64[M]").astype(np.int64) % 12
 
     @cached_property
     def days_in_month(self) -> np.ndarray:
-        return np.asarray(self.dates.days_in_month, dtype=float)
+        month = self._days64.astype("datetime64[M]")
+        return ((month + 1).astype("datetime64[D]") - month.astype("datetime64[D]")).astype(float)
 
     def step_values(self, steps: list[tuple[dt.date, float]], before: float = 0.0) -> np.ndarray:
         """A dated piecewise-constant schedule evaluated on every day."""

@@ -1,5 +1,5 @@
 """The run charts' file names, and which of them a run leaves out: known without importing
-matplotlib (the manifest records them; the chart helpers split them)."""
+matplotlib (the manifest records them; the output helpers split them)."""
 
 from __future__ import annotations
 

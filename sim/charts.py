@@ -47,7 +47,6 @@ from sim.domain import GROUPS, NATIONALITIES  # noqa: E402
 from sim.scenario.schema import Agreement  # noqa: E402
 
 if TYPE_CHECKING:
-    from sim.chartprocess import ChartInput
     from sim.results import RunResult
 
 FIG_WIDTH = 12.0  # inches
@@ -85,7 +84,7 @@ OUTCOMES = {  # metric -> (label, colour), in stacking order
 
 
 def write_run_charts(
-    result: RunResult | ChartInput, folder: Path, only: Collection[str] | None = None
+    result: RunResult, folder: Path, only: Collection[str] | None = None
 ) -> list[Path]:
     """Write the four standard charts (or those of them named in `only`) into `folder`;
     returns the written paths."""

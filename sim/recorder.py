@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from sim.domain import GROUPS, NATIONALITIES, STATES
 from sim.metrics import AGREEMENT_INDICATORS, CELL_INDICATORS, FLOW_INDEX, FLOWS
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 N_CELLS = len(NATIONALITIES) * len(GROUPS)
 N_FLOWS = len(FLOWS)
@@ -246,6 +249,8 @@ def _tidy(
 
 def _frame(parts: list[_Rows]) -> pd.DataFrame:
     """The parts' rows one after the other, as one frame."""
+    import pandas as pd  # (not at import: a run needs no pandas until its tables)
+
     columns: dict[str, object] = {"date": np.concatenate([p.date for p in parts])}
     for col in LABELS:
         columns[col] = _categorical([p.labels[col] for p in parts])
@@ -257,6 +262,8 @@ def _categorical(pieces: list[tuple[Sequence[str], np.ndarray]]) -> pd.Categoric
     """One string column, made from codes, as `astype("category")` makes it from strings:
     the categories are the values present, sorted (building the strings first and
     converting them cost a fifth of a second at scale 0.1)."""
+    import pandas as pd
+
     vocab: dict[str, int] = {}
     codes = np.concatenate(
         [

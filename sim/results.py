@@ -20,7 +20,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
 
 from sim.calendar import SimCalendar
 from sim.chartlist import skipped_run_charts
@@ -36,15 +35,15 @@ from sim.ownership import (
     write_marker,
 )
 from sim.recorder import Recorder
-from sim.rounding import round_by_indicator
 from sim.scenario.loader import resolved_dict, scenario_hash
 from sim.scenario.schema import Scenario
 from sim.summarytext import period_record
 
 if TYPE_CHECKING:
+    import pandas as pd
     from matplotlib.axes import Axes
 
-    from sim.chartprocess import ChartHelpers
+    from sim.outputhelpers import OutputHelpers
 
 _SUMMED = (
     "departures",
@@ -126,7 +125,15 @@ class RunResult:
         (a typo must not read as "zero throughout"); a known metric without rows in this
         run gives an empty series.
         """
-        return daily_series(self.daily, metric, by)
+        check_metric(metric)
+        if by is not None:
+            check_breakdown(by)
+        d = self.daily[self.daily["metric"] == metric]
+        if by is None:
+            return d.groupby("date", observed=True)["value"].sum()
+        return d.pivot_table(
+            index="date", columns=by, values="value", aggfunc="sum", observed=True
+        ).fillna(0.0)
 
     def plot(self, metric: str, by: str | None = None, ax: Axes | None = None) -> Axes:
         """Chart a metric inline (a notebook): flows as monthly bars, stocks and indicators
@@ -138,10 +145,19 @@ class RunResult:
 
     def summary(self) -> pd.DataFrame:
         """Headline totals over the reported period (persons), one row per indicator."""
-        return self._summary.copy()  # made once: `write` and `migsim run`'s line read it
+        import pandas as pd
+
+        return pd.DataFrame(self._summary_rows, columns=["indicator", "agreement", "value"])
+
+    def totals(self) -> dict[str, float]:
+        """The summary's totals over all agreements, by indicator: what `migsim run` prints
+        (read without pandas when the output helpers computed the summary)."""
+        return {i: v for i, a, v in self._summary_rows if a == ""}
 
     @cached_property
-    def _summary(self) -> pd.DataFrame:
+    def _summary_rows(self) -> list[tuple[str, str, float]]:
+        """The summary's rows, made once (`write`, `migsim run`'s line and `summary` read
+        them; the output helpers send them back to the run)."""
         d = self.daily
         rows: list[tuple[str, str, float]] = []
         totals = d[d["metric"].isin(_SUMMED)].groupby("metric", observed=True)["value"].sum()
@@ -186,7 +202,7 @@ class RunResult:
         # the one row not scaled back: persons actually simulated (the manifest has both)
         rows.append(("people_simulated", "", float(self.people_simulated)))
         rows.append(("wall_seconds", "", self.wall_seconds))
-        return pd.DataFrame(rows, columns=["indicator", "agreement", "value"])
+        return rows
 
     def manifest(self) -> dict:
         return {
@@ -213,29 +229,30 @@ class RunResult:
         }
 
     def write(
-        self, out_dir: str | Path, charts: bool = True, helpers: ChartHelpers | None = None
+        self, out_dir: str | Path, charts: bool = True, helpers: OutputHelpers | None = None
     ) -> Path:
         """Write the results folder atomically; returns its path. With `helpers`
-        (`sim.chartprocess`), they draw the charts while the tables are written."""
+        (`sim.outputhelpers`), they write the tables and draw the charts while the run writes
+        its manifest: the run's own process then never imports pandas or matplotlib."""
         out = Path(out_dir)
         check_output_dir(out, "run")
         tmp = make_temp_dir(out, "run")
         try:
-            drawing = False
+            helped = False
             if charts and helpers is not None:
-                from sim.chartprocess import ChartInput
-
                 (tmp / "charts").mkdir()
-                job = ChartInput(self.scenario, self.replication, self.daily)
-                drawing = helpers.submit(job, tmp / "charts")
-            self.daily.to_parquet(tmp / "daily.parquet", index=False)
-            round_by_indicator(self.summary(), ["value"]).to_csv(tmp / "summary.csv", index=False)
+                helped = helpers.submit(self, tmp)
             manifest = self.manifest()
-            if charts:
-                if not (drawing and helpers.collect()):  # no helpers, or gone
+            rows = helpers.collect() if helped and helpers is not None else None
+            if rows is not None:  # the helpers wrote the tables and drew the charts
+                self.__dict__["_summary_rows"] = rows  # (the cached property's value)
+            else:  # no helpers, or gone: everything here
+                self.write_tables(tmp)
+                if charts:
                     from sim.charts import write_run_charts
 
                     write_run_charts(self, tmp / "charts")
+            if charts:
                 manifest["charts_skipped"] = skipped_run_charts(self)
             (tmp / "manifest.json").write_text(json.dumps(manifest, indent=2, default=str))
             replace_dir(tmp, out)
@@ -249,24 +266,19 @@ class RunResult:
             raise
         return out
 
+    def write_tables(self, folder: Path) -> list[tuple[str, str, float]]:
+        """`daily.parquet` and `summary.csv` into `folder`; returns the summary's rows."""
+        from sim.rounding import round_by_indicator
 
-def _stop(helpers: ChartHelpers | None) -> None:
-    """Chart helpers still drawing into a folder about to be removed are stopped first."""
+        self.daily.to_parquet(folder / "daily.parquet", index=False)
+        round_by_indicator(self.summary(), ["value"]).to_csv(folder / "summary.csv", index=False)
+        return self._summary_rows
+
+
+def _stop(helpers: OutputHelpers | None) -> None:
+    """Output helpers still writing into a folder about to be removed are stopped first."""
     if helpers is not None:
         helpers.kill()
-
-
-def daily_series(daily: pd.DataFrame, metric: str, by: str | None) -> pd.Series | pd.DataFrame:
-    """`RunResult.series` of a daily table (the chart helpers have the table only)."""
-    check_metric(metric)
-    if by is not None:
-        check_breakdown(by)
-    d = daily[daily["metric"] == metric]
-    if by is None:
-        return d.groupby("date", observed=True)["value"].sum()
-    return d.pivot_table(
-        index="date", columns=by, values="value", aggfunc="sum", observed=True
-    ).fillna(0.0)
 
 
 KEPT_SUBFOLDERS = ("validation",)  # written by other commands into the same folder

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: indicator name -> decimals, for the ones that are not whole counts
 DECIMALS: dict[str, int] = {
@@ -50,6 +52,8 @@ def round_by_indicator(
 ) -> pd.DataFrame:
     """A copy of `frame` with `columns` rounded per row by the indicator in `key`; the
     columns become objects, so whole counts are written without a trailing `.0`."""
+    import pandas as pd  # (not at import: `sim.results` is imported by every run)
+
     out = frame.copy()
     places = [decimals(str(i)) for i in out[key]]
     for col in columns:
@@ -65,6 +69,8 @@ def round_by_indicator(
 def round_columns(frame: pd.DataFrame, places: dict[str, int]) -> pd.DataFrame:
     """A copy of `frame` with each named column rounded to its places (whole counts as
     integers, without a trailing `.0`); columns it lacks are skipped."""
+    import pandas as pd
+
     out = frame.copy()
     for col, p in places.items():
         if col in out.columns:

@@ -49,18 +49,18 @@ def scenario_source(
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from sim.chartprocess import ChartHelpers
     from sim.commands.batch import check_seed
     from sim.model import Model
+    from sim.outputhelpers import OutputHelpers
     from sim.ownership import check_output_dir
 
     check_seed(args.seed)
     scenario = load_scenario(args.scenario, args.set or (), seed=args.seed)
     out = Path(args.out) if args.out else Path("results") / scenario.name
     check_output_dir(out, "run", [args.scenario])  # before the run, not after it
-    # forked now, so that matplotlib is imported while the model is set up and runs
-    # (`sim.chartprocess`)
-    helpers = None if args.no_charts else ChartHelpers.start()
+    # forked now, so that pandas and matplotlib are imported while the model is set up and
+    # runs (`sim.outputhelpers`)
+    helpers = None if args.no_charts else OutputHelpers.start()
     try:
         model = Model(scenario, replication=0, alone=True)
         show, close = day_progress(scenario.name)  # a bar on a terminal only
@@ -73,8 +73,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     finally:
         if helpers is not None:
             helpers.close()
-    s = result.summary()
-    total = s[s["agreement"] == ""].set_index("indicator")["value"]
+    total = result.totals()
     print(
         f"{scenario.name}: {period(scenario.start, scenario.end)}, "
         f"{persons_simulated(result.people_simulated, scenario.scale)} "

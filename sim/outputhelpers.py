@@ -1,74 +1,64 @@
-"""A run's charts drawn by two helper processes, forked before the run starts.
+"""A run's tables and charts written by two helper processes, forked before the run starts.
 
-The four run charts cost matplotlib's import (about 0.27 s) and about 0.6 s of drawing, all
-of it holding one interpreter's lock, after the simulation. `migsim run` forks a helper as
-it starts. The helper imports matplotlib while the model runs (on the machine's second
-core), then forks a second helper. When the run is done, it sends its daily table (a few
-MB) to the first, which passes it on, and each draws half of the charts into the results
-folder's temporary copy while the run writes its tables. The files are the same bytes as
-charts drawn in the run's own process (tested).
+After the simulation, a results folder costs pandas' import (about 0.27 s), the tidy daily
+table and its Parquet file, the summary, matplotlib's import (about 0.27 s) and about 0.7 s
+of charts, all of it holding one interpreter's lock. `migsim run` forks a helper as it
+starts. The helper imports pandas, pyarrow and matplotlib while the model runs (on the
+machine's second core), then forks a second helper. When the run is done, it sends its
+result (the recorder's arrays: about 12 MB, 0.01 s to pickle) to the first helper, which
+passes it on. The first writes `daily.parquet` and `summary.csv` and draws the dispositions
+chart; the second draws the other charts; the run writes its manifest meanwhile. The run's
+own process never imports pandas or matplotlib, and the files are the same bytes as those
+written in its own process (tested).
 
 Only on Linux, where forking a process that has loaded numpy is safe and cheap, and from a
 process with no other thread running (as the batch's workers). Elsewhere, or with
-`MIGSIM_CHARTS_INLINE=1`, the run draws its charts itself. A helper ignores Ctrl-C
-(the run handles it, and stops its helpers) and exits when its pipe closes, so a run that
-dies leaves none behind. A helper that is gone when the charts are due (killed, out of
-memory) costs only time: the run draws the charts itself.
+`MIGSIM_OUTPUT_INLINE=1`, the run writes everything itself. A helper ignores Ctrl-C (the
+run handles it, and stops its helpers) and exits when its pipe closes, so a run that dies
+leaves none behind. A helper that is gone when the files are due (killed, out of memory)
+costs only time: the run writes them itself.
 """
 
 from __future__ import annotations
 
 import contextlib
 import os
+import pickle
 import signal
 import sys
 import threading
 import traceback
 from collections.abc import Sequence
-from dataclasses import dataclass
 from multiprocessing.connection import Connection, Pipe
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from sim.chartlist import RUN_CHARTS
-from sim.scenario.schema import Scenario
 
-#: the charts each helper draws: the dispositions chart costs about as much as the others
+if TYPE_CHECKING:
+    from sim.results import RunResult
+
+#: the charts each helper draws (the first also writes the tables): about even shares
 SHARES: tuple[tuple[str, ...], tuple[str, ...]] = (
     ("dispositions_by_group.png",),
     ("encounters_by_nationality.png", "custody.png", "transfers_vs_cap.png"),
 )
 assert sorted(SHARES[0] + SHARES[1]) == sorted(RUN_CHARTS)
 
-
-@dataclass(frozen=True)
-class ChartInput:
-    """What the run charts read of a `RunResult`: sent to the helpers in its place (the
-    result's recorder holds every party)."""
-
-    scenario: Scenario
-    replication: int
-    daily: pd.DataFrame
-
-    def series(self, metric: str, by: str | None = None) -> pd.Series | pd.DataFrame:
-        from sim.results import daily_series
-
-        return daily_series(self.daily, metric, by)
+#: set to anything to write the tables and charts in the run's own process
+INLINE_ENV = "MIGSIM_OUTPUT_INLINE"
 
 
 def helpers_wanted() -> bool:
     """On Linux, from a single-threaded process (forking one with other threads running
     is unsafe: a lock one of them holds stays held in the child), unless turned off."""
     return (
-        sys.platform == "linux"
-        and threading.active_count() == 1
-        and not os.environ.get("MIGSIM_CHARTS_INLINE")
+        sys.platform == "linux" and threading.active_count() == 1 and not os.environ.get(INLINE_ENV)
     )
 
 
-class ChartHelpers:
-    """Two chart helpers: `start` before the run, `submit` and `collect` once after it,
+class OutputHelpers:
+    """Two output helpers: `start` before the run, `submit` and `collect` once after it,
     `close` always."""
 
     def __init__(self, pid: int, conn: Connection) -> None:
@@ -78,14 +68,14 @@ class ChartHelpers:
         self._reaped = False
 
     @classmethod
-    def start(cls) -> ChartHelpers | None:
+    def start(cls) -> OutputHelpers | None:
         """Fork the first helper, or None where helpers are not used or cannot be started."""
         if not helpers_wanted():
             return None
         ours, theirs = Pipe()
         try:
             pid = os.fork()
-        except OSError:  # no process to spare (a limit, memory): the run draws them
+        except OSError:  # no process to spare (a limit, memory): the run writes them
             ours.close()
             theirs.close()
             return None
@@ -95,31 +85,33 @@ class ChartHelpers:
         theirs.close()
         return cls(pid, ours)
 
-    def submit(self, charts: ChartInput, folder: Path) -> bool:
-        """Ask the helpers to draw the charts into `folder` (it must exist); False if the
-        helpers are gone (the caller then draws them)."""
+    def submit(self, result: RunResult, folder: Path) -> bool:
+        """Ask the helpers to write the result's tables into `folder` and its charts into
+        `folder/charts` (both must exist); False if the helpers are gone (the caller then
+        writes them)."""
         try:
-            _, self.second_pid = self._conn.recv()  # sent once matplotlib is imported
-            self._conn.send((charts, folder))
+            _, self.second_pid = self._conn.recv()  # sent once the imports are done
+            self._conn.send_bytes(pickle.dumps((result, folder), pickle.HIGHEST_PROTOCOL))
         except (EOFError, OSError):
             self.kill()
             return False
         return True
 
-    def collect(self) -> bool:
-        """Wait for the charts asked for by `submit`: False if a helper is gone (the caller
-        then draws them all). An error in a helper (a full disk, a bug) is raised here."""
+    def collect(self) -> list[tuple[str, str, float]] | None:
+        """Wait for what `submit` asked for: the summary's rows (indicator, agreement,
+        value), or None if a helper is gone (the caller then writes everything). An error
+        in a helper (a full disk, a bug) is raised here."""
         try:
             status, value = self._conn.recv()
         except (EOFError, OSError):
             status, value = "gone", None
         if status == "gone":
             self.kill()
-            return False
+            return None
         self._reap()
         if status == "error":
             raise value
-        return True
+        return value
 
     def kill(self) -> None:
         """Stop both helpers now (the run failed or was interrupted), before the
@@ -147,14 +139,17 @@ class ChartHelpers:
 
 
 def _serve_and_exit(conn: Connection, fork_second: bool) -> None:
-    """A helper's life: import the charts, (fork the second helper,) draw one share of the
-    charts when asked, report, exit. Never returns: `os._exit` skips the run's own exit
+    """A helper's life: import what writing takes, (fork the second helper,) write one
+    share when asked, report, exit. Never returns: `os._exit` skips the run's own exit
     handlers, which are not the helper's to run."""
     code = 0
     second: tuple[int, Connection] | None = None
     try:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        import sim.charts  # noqa: F401  (matplotlib: the point of starting early)
+        import pyarrow.parquet  # noqa: F401  (pandas' Parquet engine, imported on first use)
+
+        import sim.charts  # noqa: F401  (pandas and matplotlib: the point of starting early)
+        import sim.results  # noqa: F401
 
         if fork_second:
             ours, theirs = Pipe()
@@ -167,13 +162,15 @@ def _serve_and_exit(conn: Connection, fork_second: bool) -> None:
             second = (pid, ours)
             conn.send(("ready", pid))
         try:
-            job = conn.recv()
-        except EOFError:  # the run ended without charts
+            job = conn.recv_bytes()
+        except EOFError:  # the run ended without writing
             job = None
         if second is not None and job is not None:
-            second[1].send(job)
+            second[1].send_bytes(job)  # as received: pickled once, by the run
         if job is not None:
-            conn.send(_draw_share(job, SHARES[0] if fork_second else SHARES[1], second))
+            result, folder = pickle.loads(job)
+            share = SHARES[0] if fork_second else SHARES[1]
+            conn.send(_write_share(result, folder, share, tables=fork_second, second=second))
     except BaseException:  # a helper must never fall through into the run's code
         code = 1
     finally:
@@ -184,17 +181,20 @@ def _serve_and_exit(conn: Connection, fork_second: bool) -> None:
         os._exit(code)
 
 
-def _draw_share(
-    job: tuple[ChartInput, Path],
+def _write_share(
+    result: RunResult,
+    folder: Path,
     share: Sequence[str],
+    tables: bool,
     second: tuple[int, Connection] | None,
-) -> tuple[str, object]:
-    """Draw `share` of the charts; the first helper adds the second's report to its own."""
+) -> tuple[str, Any]:
+    """Write the tables (the first helper) and draw `share` of the charts; the first helper
+    then waits for the second's report. Reports ("done", the summary's rows or None)."""
     from sim.charts import write_run_charts
 
-    charts, folder = job
     try:
-        written = [p.name for p in write_run_charts(charts, folder, only=share)]
+        rows = result.write_tables(folder) if tables else None
+        write_run_charts(result, folder / "charts", only=share)
     except BaseException as e:
         if second is not None:  # it must not go on writing into a folder about to go
             with contextlib.suppress(ProcessLookupError):
@@ -202,20 +202,18 @@ def _draw_share(
             os.waitpid(second[0], 0)
         return ("error", _picklable(e))
     if second is None:
-        return ("done", written)
+        return ("done", None)
     pid, conn = second
     try:
         status, value = conn.recv()
-    except EOFError:  # killed: the run draws the charts itself
+    except EOFError:  # killed: the run writes everything itself
         status, value = "gone", None
     os.waitpid(pid, 0)
-    return ("done", written + list(value)) if status == "done" else (status, value)
+    return ("done", rows) if status == "done" else (status, value)
 
 
 def _picklable(e: BaseException) -> BaseException:
     """`e` if it survives the pipe, else a RuntimeError carrying its traceback."""
-    import pickle
-
     try:
         pickle.loads(pickle.dumps(e))
         return e
