@@ -125,7 +125,26 @@ def test_common_random_numbers_pair_replications():
 
 @pytest.mark.slow
 def test_summary_bit_identical_on_every_executor(tmp_path):
-    """--jobs 1, --jobs 2 and real Dask clusters give byte-identical tables."""
+    """--jobs 1, --jobs 2 and real Dask clusters give byte-identical tables. In a fresh
+    interpreter: Dask leaves threads running in a process that used it (its offload
+    executor), and a process with other threads running forks no batch workers and no
+    output helpers (unsafe), so the tests after this one in the same pytest worker would
+    no longer test those."""
+    code = f"from tests.test_batch import executors_agree; executors_agree({str(tmp_path)!r})"
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert out.returncode == 0, out.stderr[-4000:]
+    assert (tmp_path / "remote" / "summary.parquet").is_file()  # it got to the end
+
+
+def executors_agree(tmp: str) -> None:
+    """The body of `test_summary_bit_identical_on_every_executor` (raises if they differ)."""
+    tmp_path = Path(tmp)
     outs = {
         "inline": ["--jobs", "1"],
         "processes": ["--jobs", "2"],

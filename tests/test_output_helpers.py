@@ -27,6 +27,18 @@ from tests.runcache import shared_run
 pytestmark = pytest.mark.skipif(not helpers_wanted(), reason="output helpers: Linux only")
 
 
+@pytest.fixture(autouse=True)
+def single_threaded() -> None:
+    """The helpers are forked only from a process with no other thread running: wait a
+    little for threads a test before this one left finishing (a browser test's child
+    watcher), and name any that stay, rather than failing on a helper refused."""
+    deadline = time.monotonic() + 10
+    while threading.active_count() > 1 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    others = [t.name for t in threading.enumerate() if t is not threading.main_thread()]
+    assert not others, f"threads left running by an earlier test: {others}"
+
+
 @pytest.fixture(scope="module")
 def aca() -> RunResult:
     return shared_run(scenario("aca_guatemala", "scale=0.02"))
