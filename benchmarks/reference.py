@@ -44,10 +44,10 @@ def capture(scenario) -> dict[str, np.ndarray]:
     """Run the model once and return the parties it simulated (first departures, extra
     departures and re-attempts), with departure time and journey outcome, as columns.
 
-    The model keeps a journey as a row of `sim.travel._ROW` (no departure time); here the
-    rows are built with the departure time as one more, trailing column, read off as the
-    model files each day's departures (`Travel._file`), and dropped before they are
-    filed, so the run is the model's own."""
+    The model keeps a journey as a row (end time, code: see `sim.travel._rows`; no
+    departure time); here the rows are built with the departure time as one more, trailing
+    column, read off as the model files each day's departures (`Travel._file`), and
+    dropped before they are filed, so the run is the model's own."""
     from sim import travel
 
     build, launched = travel._rows, []
@@ -60,15 +60,15 @@ def capture(scenario) -> dict[str, np.ndarray]:
 
     def recording(day: int, rows: np.ndarray, fresh: int) -> None:
         if len(rows):
-            r = rows.T
+            code = rows[:, travel._CODE].astype(np.int64)
             launched.append(
                 (
-                    r[-1],
-                    r[travel._KIND],
-                    r[travel._TIME],
-                    r[travel._NAT],
-                    r[travel._GRP],
-                    r[travel._SIZE],
+                    rows[:, -1],
+                    travel._field(code, "kind"),
+                    rows[:, travel._TIME],
+                    travel._field(code, "nat"),
+                    travel._field(code, "grp"),
+                    code >> travel._SIZE_SHIFT,
                 )
             )
         file(day, np.ascontiguousarray(rows[:, :-1]), fresh)  # the model's own rows
