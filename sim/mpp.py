@@ -18,7 +18,7 @@ import numpy as np
 from sim.context import Context
 from sim.domain import GROUP_INDEX, NAT_INDEX, STATE_INDEX
 from sim.journey import DayBuckets
-from sim.party import Batch, Party
+from sim.party import Batch, Party, PartyTable
 from sim.recorder import N_CELLS
 from sim.rng import stream
 from sim.scenario.schema import MPP
@@ -41,13 +41,12 @@ class Returned:
 
 
 class RemainInMexico:
-    """Enrolled parties are rows of a struct of arrays, in enrolment order, which is the
-    hearing queue's (FIFO) order; a flag says who is still waiting. Each party's leaving
-    time (giving up or crossing, whichever comes first) is drawn at enrolment and its row
-    filed under the day it is acted on. A day's hearings serve the longest run of waiting
-    parties, from the queue's head, whose persons fit the day's credit: one cumulative sum."""
-
-    _COLUMNS = ("nat", "grp", "size", "transited", "sought", "port", "t_in", "t_leave")
+    """Enrolled parties are rows of a `PartyTable`, in enrolment order, which is the hearing
+    queue's (FIFO) order; a flag says who is still waiting. Each party's leaving time
+    (giving up or crossing, whichever comes first) is drawn at enrolment and filed, with
+    its row and which it is, under the day it is acted on. A day's hearings serve the
+    longest run of waiting parties, from the queue's head, whose persons fit the day's
+    credit: one cumulative sum."""
 
     def __init__(self, ctx: Context, cfg: MPP) -> None:
         self.ctx, self.cfg = ctx, cfg
@@ -62,14 +61,14 @@ class RemainInMexico:
         self.hearings = cfg.hearings_per_day * ctx.scale
         self.credit = 0.0
         self.enrolled_today = 0
-        # the enrolled, in enrolment order (grown by doubling): columns, whether each
-        # crosses (else gives up) at `t_leave`, and whether it is still waiting
-        self.n = 0
-        self._cols = {c: np.empty(0, dtype=_dtype(c)) for c in self._COLUMNS}
-        self._crosses = np.empty(0, dtype=bool)
-        self._waiting = np.empty(0, dtype=bool)
+        self.parties = PartyTable(capacity=1024)  # the enrolled, in enrolment order
+        # by row: still waiting in Mexico; when it leaves, and whether by crossing (else it
+        # gives up), unless a hearing comes first (grown with the table)
+        self._waiting = np.zeros(0, dtype=bool)
+        self._t_leave = np.zeros(0)
+        self._crosses = np.zeros(0, dtype=bool)
         self.head = 0  # no one before this row is still waiting
-        # rows (as floats: exact) by the day their leaving is acted on, in enrolment order
+        # rows (as floats: exact) by the day their leaving is acted on
         self._leaving = DayBuckets()
         self.rs = ctx.rng("mpp")
         self.g = stream(ctx.seed, "mpp_enrolment", ctx.replication)
@@ -83,7 +82,7 @@ class RemainInMexico:
     @property
     def waiting(self) -> int:
         """Parties waiting in Mexico now."""
-        return int(np.count_nonzero(self._waiting[self.head : self.n]))
+        return int(np.count_nonzero(self._waiting[self.head : self.parties.n]))
 
     def enrol(self, day: int, batch: Batch) -> np.ndarray:
         """Enrol eligible parties of a batch processed on `day` (in time order): each with
@@ -111,30 +110,20 @@ class RemainInMexico:
         t = batch.t[take]
         t_give = self.g.standard_exponential(k) * self.cfg.give_up_days
         t_cross = self.g.standard_exponential(k) * self.cfg.cross_days
-        rows = self._append(batch.take(take), t + np.minimum(t_give, t_cross), t_cross < t_give)
+        rows = self.parties.append(batch.take(take))
+        if self.parties.n > len(self._waiting):  # grown by doubling
+            size = max(2 * len(self._waiting), self.parties.n, 1024)
+            self._waiting, self._t_leave, self._crosses = (
+                np.concatenate([a, np.zeros(size - len(a), dtype=a.dtype)])
+                for a in (self._waiting, self._t_leave, self._crosses)
+            )
+        t_leave = t + np.minimum(t_give, t_cross)
+        self._waiting[rows] = True
+        self._t_leave[rows] = t_leave
+        self._crosses[rows] = t_cross < t_give
         # acted on at the tick of the day it falls in, never before tomorrow's
-        due = np.maximum(self._cols["t_leave"][rows].astype(np.int64), day + 1)
-        self._leaving.add(due, rows)
+        self._leaving.add(np.maximum(t_leave.astype(np.int64), day + 1), rows)
         return take
-
-    def _append(self, b: Batch, t_leave: np.ndarray, crosses: np.ndarray) -> np.ndarray:
-        """New rows for the enrolled batch `b`; returns their indices."""
-        k, n = len(b), self.n
-        if n + k > len(self._waiting):
-            cap = max(n + k, 2 * len(self._waiting), 1024)
-            for c, old in self._cols.items():
-                self._cols[c] = _grown(old, n, cap)
-            self._crosses = _grown(self._crosses, n, cap)
-            self._waiting = _grown(self._waiting, n, cap)
-        sl = slice(n, n + k)
-        cols = self._cols
-        for c in self._COLUMNS[:-1]:
-            cols[c][sl] = getattr(b, c)
-        cols["t_leave"][sl] = t_leave
-        self._crosses[sl] = crosses
-        self._waiting[sl] = True
-        self.n = n + k
-        return np.arange(n, n + k)
 
     def offer(self, party: Party, now: float) -> bool:
         """`enrol` for one party (returns whether it was enrolled)."""
@@ -146,44 +135,42 @@ class RemainInMexico:
         enrolment), then its hearings."""
         self.enrolled_today = 0
         rec = self.ctx.rec
-        cols = self._cols
+        crossed = gave_up = removed = _EMPTY
         leaving = self._leaving.pop(day)
-        crossed = gave_up = _NONE
         if leaving is not None:
             rows = leaving[:, 0].astype(np.int64)
             rows = rows[self._waiting[rows]]
             if len(rows) > 1:
-                rows = rows[np.argsort(cols["t_leave"][rows], kind="stable")]
+                rows = rows[np.argsort(self._t_leave[rows], kind="stable")]
             self._waiting[rows] = False
             c = self._crosses[rows]
-            crossed, gave_up = rows[c], rows[~c]
-        if len(crossed):
-            rec.add_cells(day, self._crossed, self._persons(crossed))
-        if len(gave_up):
-            rec.add_cells(day, self._gave_up, self._persons(gave_up))
-            rec.move_cells(MPP_WAITING, GAVE_UP, self._cell(gave_up), cols["size"][gave_up])
+            if c.any():
+                t = np.maximum(self._t_leave[rows[c]], float(day))
+                crossed = self.parties.take(rows[c], t)
+                crossed.port[:] = False  # they cross between ports
+                rec.add_cells(day, self._crossed, _persons(crossed))
+            if not c.all():
+                gave_up = self._out(day, rows[~c], self._gave_up, GAVE_UP)
         heard = self._hearings()
-        removed = heard
         if len(heard):
             granted = self.rs.uniforms(len(heard)) < self.cfg.grant_share
-            released, removed = heard[granted], heard[~granted]
-            for rows, metric, dst in (
-                (released, self._h_released, RELEASED),
-                (removed, self._h_removed, REMOVED),
-            ):
-                if len(rows):
-                    rec.add_cells(day, metric, self._persons(rows))
-                    rec.move_cells(MPP_WAITING, dst, self._cell(rows), cols["size"][rows])
-        out = Batch.empty()
-        if len(crossed):
-            out = self._rows(crossed, np.maximum(cols["t_leave"][crossed], float(day)))
-            out.port = np.zeros(len(crossed), dtype=bool)  # they cross between ports
+            if granted.any():
+                self._out(day, heard[granted], self._h_released, RELEASED)
+            if not granted.all():
+                removed = self._out(day, heard[~granted], self._h_removed, REMOVED)
         if not len(gave_up) and not len(removed):
-            return Returned(out, Batch.empty(), _NONE)
-        home = np.concatenate([gave_up, removed])
+            return Returned(crossed, _EMPTY, _NONE)
+        home = Batch.concat([gave_up, removed])
         states = np.full(len(home), REMOVED)
         states[: len(gave_up)] = GAVE_UP
-        return Returned(out, self._rows(home, np.full(len(home), float(day))), states)
+        return Returned(crossed, home, states)
+
+    def _out(self, day: int, rows: np.ndarray, metric: int, dst: int) -> Batch:
+        """Rows leaving MPP today for state `dst`, counted under `metric`."""
+        b = self.parties.take(rows, np.full(len(rows), float(day)))
+        self.ctx.rec.add_cells(day, metric, _persons(b))
+        self.ctx.rec.move_cells(MPP_WAITING, dst, b.cell, b.size)
+        return b
 
     def _hearings(self) -> np.ndarray:
         """The day's hearings: from the head of the queue, the waiting parties (in order)
@@ -191,8 +178,8 @@ class RemainInMexico:
         everyone behind it), as the one-at-a-time rule with whole persons would; the same
         floats, as subtracting whole numbers from the credit is exact. Returns their rows."""
         credit = self.credit + self.hearings
-        h, n = self.head, self.n
-        size = self._cols["size"]
+        h, n = self.head, self.parties.n
+        size = self.parties.column("size")
         served: list[np.ndarray] = []
         while h < n:
             w = min(n, h + max(256, 2 * int(credit) + 2))
@@ -217,35 +204,11 @@ class RemainInMexico:
         self._waiting[rows] = False
         return rows
 
-    def _cell(self, rows: np.ndarray) -> np.ndarray:
-        return self._cols["nat"][rows] * 3 + self._cols["grp"][rows]
 
-    def _persons(self, rows: np.ndarray) -> np.ndarray:
-        return np.bincount(self._cell(rows), self._cols["size"][rows], N_CELLS)
-
-    def _rows(self, rows: np.ndarray, t: np.ndarray) -> Batch:
-        c = self._cols
-        return Batch._of(
-            c["nat"][rows],
-            c["grp"][rows],
-            c["size"][rows],
-            c["transited"][rows],
-            c["sought"][rows],
-            c["port"][rows],
-            c["t_in"][rows],
-            t,
-        )
+def _persons(b: Batch) -> np.ndarray:
+    """Persons by cell."""
+    return np.bincount(b.cell, b.size, N_CELLS)
 
 
 _NONE = np.empty(0, dtype=np.int64)
-
-
-def _dtype(column: str) -> type:
-    """A column's type, as in `Batch`."""
-    return {"port": np.bool_, "t_in": np.float64, "t_leave": np.float64}.get(column, np.int64)
-
-
-def _grown(a: np.ndarray, n: int, cap: int) -> np.ndarray:
-    out = np.empty(cap, dtype=a.dtype)
-    out[:n] = a[:n]
-    return out
+_EMPTY = Batch.empty()  # (its columns are shared and never written)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -16,6 +19,27 @@ from sim.scenario.schema import Scenario
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
+
+
+def imports_of_cli(args: list[str], modules: list[str], env: dict | None = None) -> list[int]:
+    """`migsim ARGS` in a fresh interpreter: its exit code, then for each of `modules`
+    whether the command's own process imported it (1) or not (0)."""
+    code = (
+        "import contextlib, io, sys; from sim.cli import main\n"
+        "with contextlib.redirect_stdout(io.StringIO()):\n"
+        f"    code = main({args!r})\n"
+        f"print(code, *(int(m in sys.modules) for m in {modules!r}))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+        cwd=ROOT,
+        env=os.environ if env is None else env,
+    )
+    return [int(x) for x in out.stdout.split()[-1 - len(modules) :]]
 
 
 def sigint_default() -> None:

@@ -24,6 +24,7 @@ import pytest
 import simpy
 
 from sim.lanes import Lanes, numba_available
+from tests.conftest import imports_of_cli
 
 DATA = Path(__file__).parent / "data"
 
@@ -229,22 +230,6 @@ def test_a_lone_run_uses_the_plain_kernel_unless_it_repays_numba():
 def test_migsim_run_at_full_scale_does_not_load_numba(tmp_path):
     """`migsim run` is a process's only run (`Model(alone=True)`): at full scale it is as
     fast without numba's load, and 110-190 MB smaller (LLVM)."""
-    import subprocess
-    import sys
-
-    code = (
-        "import contextlib, io, sys; from sim.cli import main\n"
-        "with contextlib.redirect_stdout(io.StringIO()):\n"
-        f"    code = main(['run', 'scenarios/historical.toml', '--no-charts', '--out', {str(tmp_path / 'run')!r}])\n"
-        "print(code, int('numba' in sys.modules))\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-        cwd=Path(__file__).resolve().parents[1],
-    )
-    assert out.stdout.split()[-2:] == ["0", "0"]
+    args = ["run", "scenarios/historical.toml", "--no-charts", "--out", str(tmp_path / "run")]
+    assert imports_of_cli(args, ["numba"]) == [0, 0]
     assert (tmp_path / "run" / "daily.parquet").is_file()

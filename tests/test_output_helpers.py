@@ -21,7 +21,7 @@ import sim.charts
 from sim.outputhelpers import INLINE_ENV, OutputHelpers, helpers_wanted
 from sim.ownership import OutputError
 from sim.results import RunResult
-from tests.conftest import ROOT, scenario
+from tests.conftest import ROOT, imports_of_cli, scenario
 from tests.runcache import shared_run
 
 pytestmark = pytest.mark.skipif(not helpers_wanted(), reason="output helpers: Linux only")
@@ -209,26 +209,12 @@ def test_migsim_run_itself_imports_neither_pandas_nor_matplotlib(
 ) -> None:
     """With the helpers, the run's own process never imports pandas or matplotlib (0.5 s
     of imports); with `MIGSIM_OUTPUT_INLINE` it does (the probe can see them)."""
-    code = (
-        "import contextlib, io, sys; from sim.cli import main\n"
-        "with contextlib.redirect_stdout(io.StringIO()):\n"
-        "    code = main(['run', 'scenarios/aca_guatemala.toml', '--set', 'scale=0.02',"
-        f" '--out', {str(tmp_path / 'run')!r}])\n"
-        "print(code, int('pandas' in sys.modules), int('matplotlib' in sys.modules))\n"
-    )
     env = {k: v for k, v in os.environ.items() if k != INLINE_ENV}
     if inline:
         env[INLINE_ENV] = "1"
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-        cwd=ROOT,
-        env=env,
-    )
-    assert out.stdout.split()[-3:] == (["0", "1", "1"] if inline else ["0", "0", "0"])
+    args = ["run", "scenarios/aca_guatemala.toml", "--set", "scale=0.02", "--out"]
+    imported = imports_of_cli([*args, str(tmp_path / "run")], ["pandas", "matplotlib"], env)
+    assert imported == ([0, 1, 1] if inline else [0, 0, 0])
     folder = tmp_path / "run"
     assert {p.name for p in folder.iterdir()} >= {"daily.parquet", "summary.csv", "manifest.json"}
     assert len(list((folder / "charts").iterdir())) == 4
