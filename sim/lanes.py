@@ -20,17 +20,32 @@ from __future__ import annotations
 
 import heapq
 import os
+import sys
 from itertools import chain
 
 import numpy as np
 
-#: runs with at least this many expected border arrivals use the compiled kernel
+#: runs with at least this many expected border arrivals use the compiled kernel, in a
+#: process that runs many simulations (calibration, backtests, attribution) or that has
+#: loaded numba already
 COMPILED_FROM_ARRIVALS = 150_000
-#: ... or, for a process's only run (`migsim run`), at least this many: loading numba and
-#: the cached kernel takes about 0.4 s and 110-190 MB of resident memory (LLVM), which the
-#: kernel repays by itself only above about 1.1 M (it saves about 0.27 s on a full-scale
-#: historical run's 0.75 M); processes that run many simulations pay the load once
+#: ... or, in a process that will play a known number of runs (`migsim run`: one; a batch
+#: worker: its share of the batch), where those runs together expect at least this many:
+#: loading numba and the cached kernel takes about 0.4 s and 110-190 MB of resident memory
+#: (LLVM), which the kernel repays only above about 1.1 M arrivals (it saves about 0.27 s
+#: on a full-scale historical run's 0.75 M, 0.08 s on each of a batch's runs at scale 0.25)
 COMPILED_ALONE_FROM_ARRIVALS = 1_500_000
+
+
+def use_compiled(expected_arrivals: float, runs: int | None = None) -> bool:
+    """Whether a run expecting `expected_arrivals` border arrivals should play the lanes
+    with the compiled kernel, in a process that will play `runs` such runs in all (None:
+    many, or not known). The numbers are the same either way: this decides only the time."""
+    if expected_arrivals < COMPILED_FROM_ARRIVALS:
+        return False
+    if runs is None or "sim.lanes_kernel" in sys.modules:  # many runs, or the load is paid
+        return True
+    return expected_arrivals * runs >= COMPILED_ALONE_FROM_ARRIVALS
 
 
 def numba_available() -> bool:

@@ -99,10 +99,13 @@ Progress = Callable[[int, int], None]
 class Model:
     """One replication of one scenario. `Model(s).run()` returns a `RunResult`."""
 
-    def __init__(self, scenario: Scenario, replication: int = 0, *, alone: bool = False) -> None:
-        """`alone`: the process's only simulation (`migsim run`), so the processing lanes'
-        compiled kernel is used only where this run repays numba's load by itself
-        (`sim.lanes.COMPILED_ALONE_FROM_ARRIVALS`). The results are the same either way."""
+    def __init__(
+        self, scenario: Scenario, replication: int = 0, *, runs: int | None = None
+    ) -> None:
+        """`runs`: how many simulations this process will play in all (`migsim run`: 1; a
+        batch worker: its share of the batch; None: many, or not known), so that the
+        processing lanes' compiled kernel is loaded only where those runs repay numba's
+        load (`sim.lanes.use_compiled`). The results are the same either way."""
         self.scenario = sc = scenario
         self.cal = cal = SimCalendar(scenario.origin, scenario.start, scenario.end)
         self.env = simpy.Environment()
@@ -120,9 +123,7 @@ class Model:
             self.metering_exempt[NAT_INDEX[nat_name] * 3 + GROUPS.index(group_name)] = True
         self.custody = Custody(ctx, sc.border.holding_capacity * sc.scale)
         lanes = max(1, round(sc.border.processing_lanes * sc.scale))
-        self.border = BorderStation(
-            ctx, sc.border, lanes, self.travel.expected_parties, alone=alone
-        )
+        self.border = BorderStation(ctx, sc.border, lanes, self.travel.expected_parties, runs=runs)
         self.hhs_days = sc.border.hhs_hours / 24.0
         self.desks = [AgreementDesk(ctx, a, i + 1) for i, a in enumerate(sc.agreements)]
         # days on which some agreement is in force: elsewhere no desk is consulted at all

@@ -183,6 +183,39 @@ def test_api_accepts_any_executor_and_matches_in_process():
     assert callable(sim.batch)  # the function
 
 
+@pytest.mark.parametrize(("processes", "expected"), [(1, 5), (2, 3), (4, 2), (None, None)])
+def test_each_process_is_told_its_share_of_the_runs(processes, expected):
+    """A worker decides whether numba repays its load from the runs it will play
+    (`sim.lanes.use_compiled`): its share of the batch, or None on a cluster."""
+    from concurrent.futures import Future
+
+    from sim.batch.executors import Opened
+    from sim.batch.progress import ProgressLine
+    from sim.batch.runner import Session, run_tasks
+    from sim.batch.tasks import RunOutcome, RunTask
+
+    seen = []
+
+    class Recording(ThreadPoolExecutor):
+        def submit(self, fn, /, *args, **kwargs):
+            task, runs = args
+            seen.append(runs)
+            fut: Future = Future()
+            fut.set_result(RunOutcome(task.key, 0.0))
+            return fut
+
+    tasks = [RunTask(f"k{i}", "p", i, {}) for i in range(5)]
+    session = Session()
+    run_tasks(
+        tasks,
+        Opened(Recording(), 0, "x", processes),
+        None,
+        ProgressLine("t", 5, enabled=False),
+        session,
+    )
+    assert seen == [expected] * 5
+
+
 # ----------------------------------------------------------------------------- resume
 def test_rerun_skips_finished_runs_and_matches_an_uninterrupted_batch(tmp_path):
     part = tmp_path / "part"

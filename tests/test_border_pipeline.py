@@ -188,28 +188,28 @@ def test_a_run_loads_the_compiled_kernel_from_the_cache_install_wrote():
 
 
 @pytest.mark.skipif(not numba_available(), reason="numba not installed")
-def test_a_lone_run_uses_the_plain_kernel_unless_it_repays_numba():
-    """`migsim run` (a process's only simulation) keeps numba out below
-    `COMPILED_ALONE_FROM_ARRIVALS`; a process running many simulations (batches,
-    calibration) uses the compiled kernel from `COMPILED_FROM_ARRIVALS`; a lone run as large
-    as its threshold (lowered here) uses it too. (The kernels are tested equal above.)"""
+def test_a_process_loads_numba_only_where_its_runs_repay_it():
+    """`migsim run` (one run) keeps numba out below `COMPILED_ALONE_FROM_ARRIVALS`, and so
+    does a process with a known number of runs whose arrivals together stay below it (a
+    batch worker's share); a process running many simulations (calibration), or with numba
+    loaded already, uses the compiled kernel from `COMPILED_FROM_ARRIVALS`. (The kernels
+    are tested equal above.)"""
     import subprocess
     import sys
 
     from sim.lanes import COMPILED_ALONE_FROM_ARRIVALS, COMPILED_FROM_ARRIVALS
 
     probe = (
-        "import sys; import sim.border; from sim.model import Model; "
-        "from tests.conftest import scenario; "
-        "sim.border.COMPILED_ALONE_FROM_ARRIVALS = float(sys.argv[2]); "
-        "m = Model(scenario('historical'), 0, alone=sys.argv[1] == 'alone'); "
+        "import sys; from sim.model import Model; from tests.conftest import scenario; "
+        "runs = None if sys.argv[1] == 'many' else int(sys.argv[1]); "
+        "m = Model(scenario('historical', 'scale=' + sys.argv[2]), 0, runs=runs); "
         "print(m.travel.expected_parties, int(m.border.lanes.compiled), "
         "int('numba' in sys.modules))"
     )
 
-    def probe_run(mode: str, alone_from: float) -> tuple[float, int, int]:
+    def probe_run(runs: str, scale: float = 1.0) -> tuple[float, int, int]:
         out = subprocess.run(
-            [sys.executable, "-c", probe, mode, str(alone_from)],
+            [sys.executable, "-c", probe, runs, str(scale)],
             capture_output=True,
             text=True,
             timeout=120,
@@ -219,16 +219,37 @@ def test_a_lone_run_uses_the_plain_kernel_unless_it_repays_numba():
         parties, compiled, loaded = out.stdout.split()
         return float(parties), int(compiled), int(loaded)
 
-    parties, compiled, loaded = probe_run("alone", COMPILED_ALONE_FROM_ARRIVALS)
+    parties, compiled, loaded = probe_run("1")
     assert COMPILED_FROM_ARRIVALS <= parties < COMPILED_ALONE_FROM_ARRIVALS  # full scale
     assert (compiled, loaded) == (0, 0)  # numba is not even imported
-    assert probe_run("many", COMPILED_ALONE_FROM_ARRIVALS)[1:] == (1, 1)
-    assert probe_run("alone", parties)[1:] == (1, 1)  # a run as large as the threshold
+    assert probe_run("many")[1:] == (1, 1)
+    enough = int(-(-COMPILED_ALONE_FROM_ARRIVALS // parties))  # runs that repay the load
+    assert probe_run(str(enough - 1))[1:] == (0, 0)
+    assert probe_run(str(enough))[1:] == (1, 1)
+    # too small to use it at all, however many runs
+    assert probe_run("many", 0.9 * COMPILED_FROM_ARRIVALS / parties)[1:] == (0, 0)
+
+
+def test_use_compiled_counts_a_loaded_kernel_as_paid(monkeypatch):
+    """With the kernel already loaded in the process, its load is no longer a cost."""
+    import sys
+    import types
+
+    from sim import lanes
+
+    big = lanes.COMPILED_FROM_ARRIVALS
+    monkeypatch.delitem(sys.modules, "sim.lanes_kernel", raising=False)
+    assert not lanes.use_compiled(big, runs=1)
+    assert lanes.use_compiled(big, runs=None)
+    assert lanes.use_compiled(lanes.COMPILED_ALONE_FROM_ARRIVALS, runs=1)
+    monkeypatch.setitem(sys.modules, "sim.lanes_kernel", types.ModuleType("sim.lanes_kernel"))
+    assert lanes.use_compiled(big, runs=1)
+    assert not lanes.use_compiled(big - 1, runs=None)
 
 
 @pytest.mark.skipif(not numba_available(), reason="numba not installed")
 def test_migsim_run_at_full_scale_does_not_load_numba(tmp_path):
-    """`migsim run` is a process's only run (`Model(alone=True)`): at full scale it is as
+    """`migsim run` is a process's only run (`Model(runs=1)`): at full scale it is as
     fast without numba's load, and 110-190 MB smaller (LLVM)."""
     args = ["run", "scenarios/historical.toml", "--no-charts", "--out", str(tmp_path / "run")]
     assert imports_of_cli(args, ["numba"]) == [0, 0]

@@ -39,11 +39,14 @@ class InlineExecutor(Executor):
 
 @dataclass
 class Opened:
-    """An executor ready to use, how many tasks to keep in flight, and a label for the manifest."""
+    """An executor ready to use, how many tasks to keep in flight, a label for the manifest,
+    and how many processes share the runs (None: not known, as on a Dask cluster), so a
+    worker knows about how many runs it will play (`sim.lanes.use_compiled`)."""
 
     executor: Executor
     window: int
     label: str
+    processes: int | None = None
 
 
 def default_jobs() -> int:
@@ -59,7 +62,7 @@ def open_executor(jobs: int | None = None, scheduler: str | None = None) -> Iter
         return
     n = jobs or default_jobs()
     if n <= 1:
-        yield Opened(InlineExecutor(), 1, "in-process")
+        yield Opened(InlineExecutor(), 1, "in-process", 1)
         return
     pool = ProcessPoolExecutor(
         max_workers=n,
@@ -68,7 +71,7 @@ def open_executor(jobs: int | None = None, scheduler: str | None = None) -> Iter
         initargs=(os.getpid(),),
     )
     try:
-        yield Opened(pool, 2 * n, f"processes ({n} workers)")
+        yield Opened(pool, 2 * n, f"processes ({n} workers)", n)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 

@@ -309,7 +309,7 @@ def user_executor(executor: Executor | None) -> Opened:
     """Wrap an executor passed by a caller (None: in this process); all tasks are submitted
     at once (window 0), the executor queues them."""
     if executor is None:
-        return Opened(InlineExecutor(), 1, "in-process")
+        return Opened(InlineExecutor(), 1, "in-process", 1)
     return Opened(executor, 0, type(executor).__name__)
 
 

@@ -42,12 +42,14 @@ def run_tasks(
     propagates after cancelling what has not started (finished runs are already on disk)."""
     queue = deque(tasks)
     pending: dict[Future, RunTask] = {}
+    # about how many runs each process will play (it decides whether numba repays its load)
+    runs = -(-len(tasks) // opened.processes) if opened.processes else None
     try:
         while queue or pending:
             while queue and (not opened.window or len(pending) < opened.window):
                 task = queue.popleft()
                 try:
-                    pending[opened.executor.submit(execute, task)] = task
+                    pending[opened.executor.submit(execute, task, runs)] = task
                 except Exception as e:  # a broken executor: the rest cannot run
                     for t in (task, *queue):
                         _record(session, t, _failed(t, e, "executor"), folder, progress)

@@ -59,8 +59,9 @@ def warm_up() -> None:
     import sim.scenario.loader  # noqa: F401
 
 
-def execute(task: RunTask) -> RunOutcome:
-    """Run one task (in whatever process the executor chose)."""
+def execute(task: RunTask, runs: int | None = None) -> RunOutcome:
+    """Run one task (in whatever process the executor chose), one of about `runs` this
+    process will play (None: not known)."""
     from sim.model import Model
     from sim.scenario.loader import scenario_hash
     from sim.scenario.schema import Scenario
@@ -72,7 +73,7 @@ def execute(task: RunTask) -> RunOutcome:
             # e.g. a remote Dask worker with another migsim: it would run something else
             raise RuntimeError("this worker resolves the scenario differently (migsim version?)")
         _maybe_inject_failure(scenario.name, task.replication)
-        result = Model(scenario, task.replication).run()
+        result = Model(scenario, task.replication, runs=runs).run()
         data, daily = stamp_run(daily_to_parquet(result.daily), run_record(task))
         series = run_series(daily)
         totals = run_totals(series)

@@ -62,7 +62,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     # runs (`sim.outputhelpers`)
     helpers = None if args.no_charts else OutputHelpers.start()
     try:
-        model = Model(scenario, replication=0, alone=True)
+        model = Model(scenario, replication=0, runs=1)
         show, close = day_progress(scenario.name)  # a bar on a terminal only
         try:
             result = model.run(progress=show)
