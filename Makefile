@@ -9,11 +9,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 
-# After installing, the package's own bytecode is written once (and the lanes' compiled
-# kernel into numba's cache, so no run pays its compilation): where PYTHONDONTWRITEBYTECODE
+# After installing, the package's own bytecode is written once (and the compiled kernels,
+# lanes and journeys, into numba's cache, so no run pays their compilation): where PYTHONDONTWRITEBYTECODE
 # is set (as on the shared machines), Python would otherwise compile the ~80 modules of a
 # `migsim run` from source at every start (~0.08 s); an edited module is compiled afresh.
-COMPILE := $(BIN)/python -m compileall -q sim && $(BIN)/python -c "import sim.lanes; sim.lanes.warm_kernel()"
+COMPILE := $(BIN)/python -m compileall -q sim && $(BIN)/python -c "import sim.kernels; sim.kernels.warm_kernels()"
 
 $(VENV)/.installed-run: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e .

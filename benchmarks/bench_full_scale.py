@@ -12,17 +12,17 @@ Figures (the table's rows):
 
 - **simulation, full scale**: wall and CPU time of the simulation proper (`Model.run`, i.e.
   `env.run`, without imports and scenario loading, which are reported apart) at scale 1:
-  every person, with the warm-up, with the lanes' compiled kernel (`Model`'s default for a
-  run this large, as in batches, calibration, backtests and attribution; its load is in
-  the set-up). Median of N. Target: wall <= 3 s.
+  every person, with the warm-up, with the compiled kernels, journeys and lanes (`Model`'s
+  default for a run this large in a process that plays many, as in calibration, backtests
+  and attribution; their load is in the set-up). Median of N. Target: wall <= 3 s.
 - **simulation, scale 0.1**: the same at `scale = 0.1`. Median of N. No target.
 - **peak memory, full scale**: the max RSS (`ru_maxrss`, from `wait4`) of the largest
   process of `migsim run` at full scale (the run itself, or its first output helper, which
   holds pandas, pyarrow, matplotlib and the daily table: about 250 MB either way),
   in the runs timed below. Median of N. Target <= 400 MB. `migsim run` is a process's only
   simulation, so it leaves numba out where the run would not repay its load
-  (`sim.lanes.COMPILED_ALONE_FROM_ARRIVALS`); the simulation row's notes give the peak of
-  the model alone with the compiled kernel (as batches and calibration run it): LLVM adds
+  (`sim.kernels.COMPILED_ALONE_FROM_ARRIVALS`); the simulation row's notes give the peak of
+  the model alone with the compiled kernels (as calibration runs it): LLVM adds
   110-190 MB, most of it file-backed pages of `libllvmlite.so`, whose resident share
   depends on the page cache (329 to 405 MB for the same code and the same anonymous
   memory, on this machine).
@@ -423,7 +423,7 @@ def bench_model(scenario: str, runs: int, out: list[dict]) -> list[dict]:
             "s",
             f"CPU {m['cpu']:.2f} s; {m['people'] / 1e6:.2f} M people, "
             f"{m['events']:,} SimPy events, {m['people'] / m['wall']:,.0f} people/s; "
-            f"compiled kernel, process peak {m['peak_mb']:.0f} MB "
+            f"compiled kernels, process peak {m['peak_mb']:.0f} MB "
             f"({m['peak_mb_with_charts']:.0f} MB after its charts)",
         )
     )

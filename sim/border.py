@@ -17,7 +17,7 @@ import numpy as np
 
 from sim.context import Context
 from sim.domain import GROUPS
-from sim.lanes import Lanes, use_compiled
+from sim.lanes import Lanes
 from sim.party import Batch, PartyTable
 from sim.recorder import N_CELLS
 from sim.rng import stream
@@ -32,18 +32,16 @@ class BorderStation:
         ctx: Context,
         cfg: Border,
         lanes: int,
-        expected_arrivals: float = 0.0,
-        runs: int | None = None,
+        compiled: bool = False,
     ) -> None:
+        """`compiled`: play the lanes with the compiled kernel (the same numbers)."""
         self.ctx = ctx
         self.mean_days = np.array([getattr(cfg.processing_hours, g) / 24.0 for g in GROUPS])
         if cfg.priority == "fifo":
             self.rank = np.zeros(3, dtype=np.int64)
         else:
             self.rank = np.array([cfg.priority.index(g) for g in GROUPS], dtype=np.int64)
-        # the same numbers either way: the compiled kernel where it repays numba's load over
-        # the `runs` this process will play (see `sim.lanes.use_compiled`)
-        self.lanes = Lanes(lanes, compiled=use_compiled(expected_arrivals, runs))
+        self.lanes = Lanes(lanes, compiled=compiled)
         self.table = PartyTable()
         self.g_service = stream(ctx.seed, "processing", ctx.replication)
         self._wait = ctx.rec.index("queue_wait_days")

@@ -265,6 +265,15 @@ class JourneyPlanner:
         self.grid = np.arange(n + 1, dtype=float)
         self.cum_hazard = np.concatenate([[0.0], np.cumsum(hazard)])
         self.slope = np.diff(self.cum_hazard)  # as np.interp's: the rise over one day
+        self.compiled = False  # see `use_kernel`
+
+    def use_kernel(self) -> None:
+        """Plan with the compiled kernel (`sim.journey_kernel`: the same numbers) from now
+        on, loaded now rather than in the run (`sim.kernels.use_compiled` decides)."""
+        from sim.journey_kernel import warm
+
+        warm()
+        self.compiled = True
 
     def _H(self, t: np.ndarray) -> np.ndarray:
         """The cumulative hazard at times `t`: `np.interp` on the daily grid, computed as
@@ -312,6 +321,8 @@ class JourneyPlanner:
         if n and not self.all_routed and not self.routed[origin].all():
             missing = sorted({int(o) for o in origin[self.route_total[origin] <= 0]})
             raise ValueError(f"no journey.routes for origin(s) {missing}")
+        if self.compiled:
+            return self._plan_compiled(t0, nat, origin, rng)
         u = rng.random(n) * self.route_total[origin]
         pick = np.zeros(n, dtype=np.int64)
         for j in range(self.route_cum.shape[1] - 1):
@@ -365,4 +376,35 @@ class JourneyPlanner:
             on_way = leg_of <= end_leg[who]  # applied before the journey ended
             w = who[on_way]
             np.bitwise_or.at(sought, w, self.leg_bit[route[w], leg_of[on_way]])
+        return Outcomes(kind, time, transited, sought, t0)
+
+    def _plan_compiled(self, t0, nat, origin, rng) -> Outcomes:
+        """`plan` by the compiled kernel (the same draws and operations: the same numbers)."""
+        from sim.journey_kernel import plan
+
+        t0 = np.ascontiguousarray(t0, dtype=np.float64)
+        kind, time, transited, sought, stopped, stop_h = plan(
+            t0,
+            np.ascontiguousarray(nat, dtype=np.int64),
+            np.ascontiguousarray(origin, dtype=np.int64),
+            rng,
+            len(NAT_INDEX),
+            self.route_cum,
+            self.route_total,
+            self.route_row,
+            self.leg_mean,
+            self.leg_class,
+            self.leg_scale,
+            self.shapes,
+            self.apply_p,
+            self.leg_continue,
+            self.exposed_leg,
+            self.transited_upto,
+            self.leg_bit,
+            self.slope,
+            self.cum_hazard,
+            self.grid[-1],
+        )
+        if len(stopped):
+            time[stopped] = self._H_inv(stop_h)
         return Outcomes(kind, time, transited, sought, t0)

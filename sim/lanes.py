@@ -19,53 +19,11 @@ numba (and wherever numba is not installed). The compiled kernel is cached on di
 from __future__ import annotations
 
 import heapq
-import os
-import sys
 from itertools import chain
 
 import numpy as np
 
-#: runs with at least this many expected border arrivals use the compiled kernel, in a
-#: process that runs many simulations (calibration, backtests, attribution) or that has
-#: loaded numba already
-COMPILED_FROM_ARRIVALS = 150_000
-#: ... or, in a process that will play a known number of runs (`migsim run`: one; a batch
-#: worker: its share of the batch), where those runs together expect at least this many:
-#: loading numba and the cached kernel takes about 0.4 s and 110-190 MB of resident memory
-#: (LLVM), which the kernel repays only above about 1.1 M arrivals (it saves about 0.27 s
-#: on a full-scale historical run's 0.75 M, 0.08 s on each of a batch's runs at scale 0.25)
-COMPILED_ALONE_FROM_ARRIVALS = 1_500_000
-
-
-def use_compiled(expected_arrivals: float, runs: int | None = None) -> bool:
-    """Whether a run expecting `expected_arrivals` border arrivals should play the lanes
-    with the compiled kernel, in a process that will play `runs` such runs in all (None:
-    many, or not known). The numbers are the same either way: this decides only the time."""
-    if expected_arrivals < COMPILED_FROM_ARRIVALS:
-        return False
-    if runs is None or "sim.lanes_kernel" in sys.modules:  # many runs, or the load is paid
-        return True
-    return expected_arrivals * runs >= COMPILED_ALONE_FROM_ARRIVALS
-
-
-def numba_available() -> bool:
-    if os.environ.get("MIGSIM_NO_NUMBA"):
-        return False
-    try:
-        import numba  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-def warm_kernel() -> bool:
-    """Compile the kernel into numba's on-disk cache now, so that no run pays its
-    compilation (about 1.3 s, and 20 MB more at its peak); `make` calls it once at install,
-    as it compiles the package's bytecode. False where numba is not installed."""
-    if not numba_available():
-        return False
-    Lanes(1, compiled=True)
-    return True
+from sim.kernels import numba_available
 
 
 class Lanes:

@@ -53,6 +53,7 @@ from sim.custody import Custody
 from sim.deterrence import PerceivedRisk, recorded_outcomes
 from sim.dispositions import DETAIN, RELEASE, REMOVE, DispositionRule
 from sim.domain import GROUPS, NAT_INDEX, STATE_INDEX, UAC
+from sim.kernels import numba_available, use_compiled
 from sim.metering import PortMetering
 from sim.mpp import RemainInMexico
 from sim.party import Batch, Party
@@ -100,12 +101,18 @@ class Model:
     """One replication of one scenario. `Model(s).run()` returns a `RunResult`."""
 
     def __init__(
-        self, scenario: Scenario, replication: int = 0, *, runs: int | None = None
+        self,
+        scenario: Scenario,
+        replication: int = 0,
+        *,
+        runs: int | None = None,
+        compiled: bool | None = None,
     ) -> None:
         """`runs`: how many simulations this process will play in all (`migsim run`: 1; a
         batch worker: its share of the batch; None: many, or not known), so that the
-        processing lanes' compiled kernel is loaded only where those runs repay numba's
-        load (`sim.lanes.use_compiled`). The results are the same either way."""
+        compiled kernels (journey planning and the processing lanes) are loaded only where
+        those runs repay numba's load (`sim.kernels.use_compiled`); `compiled` decides it
+        instead (for tests and benchmarks). The results are the same either way."""
         self.scenario = sc = scenario
         self.cal = cal = SimCalendar(scenario.origin, scenario.start, scenario.end)
         self.env = simpy.Environment()
@@ -113,6 +120,13 @@ class Model:
         self.ctx = ctx = Context(self.env, cal, rec, sc.seed, replication, sc.scale)
         # the stages, in the order a party meets them
         self.travel = Travel(sc, cal, rec, replication)
+        # the compiled kernels (journeys, lanes: the same numbers) where the runs this process
+        # will play repay numba's load (`sim.kernels.use_compiled`)
+        if compiled is None:
+            compiled = use_compiled(self.travel.expected_parties, runs)
+        self.compiled = compiled and numba_available()
+        if self.compiled:
+            self.travel.journey.use_kernel()
         self.risk = PerceivedRisk(
             sc.deterrence, cal, recorded_outcomes(rec), sc.enforcement.announcements()
         )
@@ -123,7 +137,7 @@ class Model:
             self.metering_exempt[NAT_INDEX[nat_name] * 3 + GROUPS.index(group_name)] = True
         self.custody = Custody(ctx, sc.border.holding_capacity * sc.scale)
         lanes = max(1, round(sc.border.processing_lanes * sc.scale))
-        self.border = BorderStation(ctx, sc.border, lanes, self.travel.expected_parties, runs=runs)
+        self.border = BorderStation(ctx, sc.border, lanes, compiled=self.compiled)
         self.hhs_days = sc.border.hhs_hours / 24.0
         self.desks = [AgreementDesk(ctx, a, i + 1) for i, a in enumerate(sc.agreements)]
         # days on which some agreement is in force: elsewhere no desk is consulted at all

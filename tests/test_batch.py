@@ -186,7 +186,7 @@ def test_api_accepts_any_executor_and_matches_in_process():
 @pytest.mark.parametrize(("processes", "expected"), [(1, 5), (2, 3), (4, 2), (None, None)])
 def test_each_process_is_told_its_share_of_the_runs(processes, expected):
     """A worker decides whether numba repays its load from the runs it will play
-    (`sim.lanes.use_compiled`): its share of the batch, or None on a cluster."""
+    (`sim.kernels.use_compiled`): its share of the batch, or None on a cluster."""
     from concurrent.futures import Future
 
     from sim.batch.executors import Opened

@@ -23,7 +23,8 @@ import numpy as np
 import pytest
 import simpy
 
-from sim.lanes import Lanes, numba_available
+from sim.kernels import numba_available
+from sim.lanes import Lanes
 from tests.conftest import imports_of_cli
 
 DATA = Path(__file__).parent / "data"
@@ -166,25 +167,33 @@ def test_whole_runs_match_the_object_border_in_distribution():
 
 
 @pytest.mark.skipif(not numba_available(), reason="numba not installed")
-def test_a_run_loads_the_compiled_kernel_from_the_cache_install_wrote():
-    """`make` compiles the kernel once at install (`warm_kernel`); a new process, as a run
-    is, then loads it from numba's on-disk cache and compiles nothing."""
+def test_a_run_loads_the_compiled_kernels_from_the_cache_install_wrote():
+    """`make` compiles the kernels once at install (`warm_kernels`); a new process, as a
+    run is, then loads them from numba's on-disk cache and compiles nothing."""
     import subprocess
     import sys
 
-    from sim.lanes import warm_kernel
+    from sim.kernels import warm_kernels
 
-    assert warm_kernel()
+    assert warm_kernels()
     probe = (
-        "from sim.lanes import Lanes; from sim.lanes_kernel import advance; "
-        "Lanes(4, compiled=True); s = advance.stats; "
-        "print(sum(s.cache_hits.values()), sum(s.cache_misses.values()))"
+        "from sim.model import Model; from tests.conftest import scenario; "
+        "from sim.lanes_kernel import advance; from sim.journey_kernel import plan; "
+        "Model(scenario('historical', 'scale=0.01'), compiled=True).run(); "
+        "s = [advance.stats, plan.stats]; "
+        "print(sum(sum(x.cache_hits.values()) for x in s), "
+        "sum(sum(x.cache_misses.values()) for x in s))"
     )
     out = subprocess.run(
-        [sys.executable, "-c", probe], capture_output=True, text=True, timeout=120, check=True
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
     )
     hits, misses = map(int, out.stdout.split())
-    assert (hits, misses) == (1, 0)
+    assert (hits, misses) == (2, 0)
 
 
 @pytest.mark.skipif(not numba_available(), reason="numba not installed")
@@ -197,7 +206,7 @@ def test_a_process_loads_numba_only_where_its_runs_repay_it():
     import subprocess
     import sys
 
-    from sim.lanes import COMPILED_ALONE_FROM_ARRIVALS, COMPILED_FROM_ARRIVALS
+    from sim.kernels import COMPILED_ALONE_FROM_ARRIVALS, COMPILED_FROM_ARRIVALS
 
     probe = (
         "import sys; from sim.model import Model; from tests.conftest import scenario; "
@@ -230,21 +239,28 @@ def test_a_process_loads_numba_only_where_its_runs_repay_it():
     assert probe_run("many", 0.9 * COMPILED_FROM_ARRIVALS / parties)[1:] == (0, 0)
 
 
-def test_use_compiled_counts_a_loaded_kernel_as_paid(monkeypatch):
-    """With the kernel already loaded in the process, its load is no longer a cost."""
+@pytest.mark.skipif(not numba_available(), reason="numba not installed")
+def test_use_compiled_counts_loaded_kernels_as_paid(monkeypatch):
+    """With both kernels already loaded in the process, their load is no longer a cost."""
     import sys
     import types
 
-    from sim import lanes
+    from sim import kernels
 
-    big = lanes.COMPILED_FROM_ARRIVALS
-    monkeypatch.delitem(sys.modules, "sim.lanes_kernel", raising=False)
-    assert not lanes.use_compiled(big, runs=1)
-    assert lanes.use_compiled(big, runs=None)
-    assert lanes.use_compiled(lanes.COMPILED_ALONE_FROM_ARRIVALS, runs=1)
-    monkeypatch.setitem(sys.modules, "sim.lanes_kernel", types.ModuleType("sim.lanes_kernel"))
-    assert lanes.use_compiled(big, runs=1)
-    assert not lanes.use_compiled(big - 1, runs=None)
+    big = kernels.COMPILED_FROM_ARRIVALS
+    names = ("sim.lanes_kernel", "sim.journey_kernel")
+    for name in names:
+        monkeypatch.delitem(sys.modules, name, raising=False)
+    assert not kernels.use_compiled(big, runs=1)
+    assert kernels.use_compiled(big, runs=None)
+    assert kernels.use_compiled(kernels.COMPILED_ALONE_FROM_ARRIVALS, runs=1)
+    monkeypatch.setitem(sys.modules, names[0], types.ModuleType(names[0]))
+    assert not kernels.use_compiled(big, runs=1)  # one of the two: the load is not all paid
+    monkeypatch.setitem(sys.modules, names[1], types.ModuleType(names[1]))
+    assert kernels.use_compiled(big, runs=1)
+    assert not kernels.use_compiled(big - 1, runs=None)
+    monkeypatch.setenv("MIGSIM_NO_NUMBA", "1")
+    assert not kernels.use_compiled(big, runs=None)
 
 
 @pytest.mark.skipif(not numba_available(), reason="numba not installed")

@@ -41,7 +41,7 @@ class InlineExecutor(Executor):
 class Opened:
     """An executor ready to use, how many tasks to keep in flight, a label for the manifest,
     and how many processes share the runs (None: not known, as on a Dask cluster), so a
-    worker knows about how many runs it will play (`sim.lanes.use_compiled`)."""
+    worker knows about how many runs it will play (`sim.kernels.use_compiled`)."""
 
     executor: Executor
     window: int
