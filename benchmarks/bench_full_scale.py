@@ -18,7 +18,7 @@ Figures (the table's rows):
 - **simulation, scale 0.1**: the same at `scale = 0.1`. Median of N. No target.
 - **peak memory, full scale**: the max RSS (`ru_maxrss`, from `wait4`) of the largest
   process of `migsim run` at full scale (the run itself, or its first output helper, which
-  holds pandas, pyarrow, matplotlib and the daily table: about 250 MB either way),
+  holds pandas, pyarrow, matplotlib and the daily table: 250-280 MB either way),
   in the runs timed below. Median of N. Target <= 400 MB. `migsim run` is a process's only
   simulation, so it leaves numba out where the run would not repay its load
   (`sim.kernels.COMPILED_ALONE_FROM_ARRIVALS`); the simulation row's notes give the peak of

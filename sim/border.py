@@ -32,16 +32,14 @@ class BorderStation:
         ctx: Context,
         cfg: Border,
         lanes: int,
-        compiled: bool = False,
     ) -> None:
-        """`compiled`: play the lanes with the compiled kernel (the same numbers)."""
         self.ctx = ctx
         self.mean_days = np.array([getattr(cfg.processing_hours, g) / 24.0 for g in GROUPS])
         if cfg.priority == "fifo":
             self.rank = np.zeros(3, dtype=np.int64)
         else:
             self.rank = np.array([cfg.priority.index(g) for g in GROUPS], dtype=np.int64)
-        self.lanes = Lanes(lanes, compiled=compiled)
+        self.lanes = Lanes(lanes, compiled=ctx.compiled)  # (the same numbers either way)
         self.table = PartyTable()
         self.g_service = stream(ctx.seed, "processing", ctx.replication)
         self._wait = ctx.rec.index("queue_wait_days")

@@ -23,6 +23,7 @@ class Context:
     seed: int
     replication: int
     scale: float
+    compiled: bool = False  # use the compiled kernels (`sim.kernels`: the same numbers)
     _streams: dict[str, BlockStream] = field(default_factory=dict)
 
     def rng(self, name: str) -> BlockStream:

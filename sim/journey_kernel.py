@@ -1,5 +1,5 @@
 """Journey planning compiled with numba: `JourneyPlanner.plan` (`sim.journey`) in one call,
-for runs that load numba anyway for the processing lanes (`sim.kernels.use_compiled`).
+for runs large enough to repay numba's load (`sim.kernels.use_compiled`).
 
 It is the same rule making the same random draws in the same order from the same stream
 (numba's `np.random.Generator` methods are numpy's algorithms on the generator's own bit

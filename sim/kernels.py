@@ -1,9 +1,9 @@
 """The compiled kernels (numba): whether a run uses them, and compiling them at install.
 
-Two parts of a run have a compiled twin that computes the same numbers with the same
+Three parts of a run have a compiled twin that computes the same numbers with the same
 random draws and floating-point operations (each tested against its plain version): the
-processing lanes' priority queue (`sim.lanes_kernel`) and journey planning
-(`sim.journey_kernel`). Loading numba and the cached kernels takes about 0.4 s and
+processing lanes' priority queue (`sim.lanes_kernel`), journey planning
+(`sim.journey_kernel`) and the day-buckets parties wait in (`sim.daybuckets_kernel`). Loading numba and the cached kernels takes about 0.4 s and
 110-190 MB of resident memory (LLVM), so a run uses them only where that load is repaid:
 in a process that plays many runs (calibration, backtests, attribution) or that has
 loaded them already, from `COMPILED_FROM_ARRIVALS` expected parties a run; in a process
@@ -20,12 +20,13 @@ import sys
 #: runs many simulations or that has loaded them already
 COMPILED_FROM_ARRIVALS = 150_000
 #: ... or, in a process that will play a known number of runs, where those runs together
-#: expect at least this many: the kernels save about 0.5-0.7 microseconds a party (0.5 s
-#: of a full-scale historical run, which expects 0.75 M parties; 0.1 s at scale 0.25), so
-#: they repay their load from about 0.7 M; the margin is for the memory (LLVM) and for
-#: two workers loading at once (0.45-0.6 s each)
-COMPILED_ALONE_FROM_ARRIVALS = 1_000_000
-_KERNELS = ("sim.lanes_kernel", "sim.journey_kernel")
+#: expect at least this many: the kernels save 0.8-1.4 microseconds a party (0.63 s of a
+#: full-scale historical run, which expects 0.75 M parties; 0.26 s at scale 0.25) and load
+#: in 0.37-0.39 s, so they repay their load from 0.3-0.45 M; the margin is for the memory
+#: (LLVM: a full-scale `migsim run` peaks at about 275 MB with them, 257 MB without) and
+#: for two workers loading at once (0.45-0.6 s each)
+COMPILED_ALONE_FROM_ARRIVALS = 600_000
+_KERNELS = ("sim.lanes_kernel", "sim.journey_kernel", "sim.daybuckets_kernel")
 
 
 def numba_available() -> bool:
@@ -56,9 +57,11 @@ def warm_kernels() -> bool:
     install, as it compiles the package's bytecode. False where numba is not installed."""
     if not numba_available():
         return False
+    from sim.daybuckets import CompiledDayBuckets
     from sim.journey_kernel import warm
     from sim.lanes import Lanes
 
     Lanes(1, compiled=True)
     warm()
+    CompiledDayBuckets(1, 1)
     return True

@@ -16,7 +16,7 @@ back into the model:
 Why a full-scale run (about 2 million people) takes a few seconds:
 
 - Parties in transit are rows of numpy arrays filed under the day their journey ends
-  (`DayBuckets`); at the border they are rows of a struct of arrays (`PartyTable`).
+  (`sim.daybuckets`); at the border they are rows of a struct of arrays (`PartyTable`).
   A Python object exists only for a party waiting on a list with a ticket.
 - Each day's border entries are all known at the daily tick, so the lanes are played a
   day at a time by one call (`sim.lanes`: a compiled kernel for large runs, plain `heapq`
@@ -27,6 +27,9 @@ Why a full-scale run (about 2 million people) takes a few seconds:
 - Custody exits are filed as batches and totalled once a day (flows by outcome,
   consequences, person-days held, re-attempts after removal): see `sim.custody`.
 - Deterrence reads its daily inputs from the recorder's flows.
+- Runs large enough to repay numba's load (`sim.kernels`) plan journeys, file parties
+  by day and play the lanes with compiled twins of those stages, which compute the same
+  numbers from the same random draws.
 - The cyclic garbage collector is paused during a run (see `run`).
 
 `benchmarks/bench_full_scale.py` (`make bench`) measures all this against a model written
@@ -117,16 +120,18 @@ class Model:
         self.cal = cal = SimCalendar(scenario.origin, scenario.start, scenario.end)
         self.env = simpy.Environment()
         self.rec = rec = Recorder(cal.days, [a.name for a in sc.agreements])
-        self.ctx = ctx = Context(self.env, cal, rec, sc.seed, replication, sc.scale)
         # the stages, in the order a party meets them
         self.travel = Travel(sc, cal, rec, replication)
-        # the compiled kernels (journeys, lanes: the same numbers) where the runs this process
-        # will play repay numba's load (`sim.kernels.use_compiled`)
+        # the compiled kernels (the same numbers) where the runs this process will play
+        # repay numba's load (`sim.kernels.use_compiled`)
         if compiled is None:
             compiled = use_compiled(self.travel.expected_parties, runs)
         self.compiled = compiled and numba_available()
         if self.compiled:
-            self.travel.journey.use_kernel()
+            self.travel.use_kernels()
+        self.ctx = ctx = Context(
+            self.env, cal, rec, sc.seed, replication, sc.scale, compiled=self.compiled
+        )
         self.risk = PerceivedRisk(
             sc.deterrence, cal, recorded_outcomes(rec), sc.enforcement.announcements()
         )
@@ -137,7 +142,7 @@ class Model:
             self.metering_exempt[NAT_INDEX[nat_name] * 3 + GROUPS.index(group_name)] = True
         self.custody = Custody(ctx, sc.border.holding_capacity * sc.scale)
         lanes = max(1, round(sc.border.processing_lanes * sc.scale))
-        self.border = BorderStation(ctx, sc.border, lanes, compiled=self.compiled)
+        self.border = BorderStation(ctx, sc.border, lanes)
         self.hhs_days = sc.border.hhs_hours / 24.0
         self.desks = [AgreementDesk(ctx, a, i + 1) for i, a in enumerate(sc.agreements)]
         # days on which some agreement is in force: elsewhere no desk is consulted at all
@@ -155,7 +160,7 @@ class Model:
         self.mpp = RemainInMexico(ctx, sc.mpp)
         self.rule = DispositionRule(sc, cal)
         self.g_disp = stream(sc.seed, "dispositions", replication)
-        self.reattempts = Reattempts(sc, cal, replication)
+        self.reattempts = Reattempts(sc, cal, replication, self.compiled)
         self.consequence_set = frozenset(sc.deterrence.consequences)
         self.consequence_states = [
             _CONSEQUENCE_STATE[c] for c in self.consequence_set if c in _CONSEQUENCE_STATE

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from sim.context import Context
+from sim.daybuckets import day_buckets
 from sim.domain import GROUP_INDEX, NAT_INDEX, STATE_INDEX
-from sim.journey import DayBuckets
 from sim.party import Batch, Party, PartyTable
 from sim.recorder import N_CELLS
 from sim.rng import stream
@@ -69,7 +69,7 @@ class RemainInMexico:
         self._crosses = np.zeros(0, dtype=bool)
         self.head = 0  # no one before this row is still waiting
         # rows (as floats: exact) by the day their leaving is acted on
-        self._leaving = DayBuckets()
+        self._leaving = day_buckets(1, ctx.cal.days, ctx.compiled)
         self.rs = ctx.rng("mpp")
         self.g = stream(ctx.seed, "mpp_enrolment", ctx.replication)
         rec = ctx.rec

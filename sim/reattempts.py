@@ -12,8 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from sim.calendar import SimCalendar
+from sim.daybuckets import day_buckets
 from sim.domain import STATE_INDEX
-from sim.journey import DayBuckets
 from sim.rng import BlockStream, stream
 from sim.scenario.schema import Scenario
 
@@ -21,7 +21,10 @@ S = STATE_INDEX
 
 
 class Reattempts:
-    def __init__(self, scenario: Scenario, cal: SimCalendar, replication: int) -> None:
+    def __init__(
+        self, scenario: Scenario, cal: SimCalendar, replication: int, compiled: bool = False
+    ) -> None:
+        """`compiled`: file with the compiled day-buckets (the same rows)."""
         re = scenario.reattempts
         self.days = cal.days
         self.rule = {  # state -> (probability, mean delay in days)
@@ -44,7 +47,7 @@ class Reattempts:
         self.g = stream(scenario.seed, "reattempts_daily", replication)
         self.rs = BlockStream(stream(scenario.seed, "reattempts", replication))
         # (nationality, group, size, state left, origin) by the day they set out
-        self._filed = DayBuckets()
+        self._filed = day_buckets(5, cal.days, compiled)
 
     def after(self, state: int, nat, grp, size, origin, t: np.ndarray, day: int) -> None:
         """A batch of parties reached `state` (home) on `day`, at times `t`."""

@@ -22,9 +22,10 @@ import datetime as dt
 import numpy as np
 
 from sim.calendar import SimCalendar
+from sim.daybuckets import day_buckets
 from sim.departures import mean_party_size, party_intensity, port_share, sized_events
 from sim.domain import COUNTRIES, FAMILY, GROUPS, NATIONALITIES, STATE_INDEX
-from sim.journey import ARRIVE, PROTECTION, STOPPED, DayBuckets, JourneyPlanner, Outcomes
+from sim.journey import ARRIVE, PROTECTION, STOPPED, JourneyPlanner, Outcomes
 from sim.party import Batch
 from sim.recorder import N_CELLS, Recorder
 from sim.rng import stream
@@ -107,7 +108,7 @@ class Travel:
         # or settling on the way): rows of (kind, time, nat, group, size, transited,
         # sought, at_port), filed together (one sort and one split a day, not two) and
         # popped on that day (`_ending`) for `journeys_end` and `arrivals`
-        self._journeys = DayBuckets()
+        self._journeys = day_buckets(2, cal.days)
         self._today: tuple[int, np.ndarray | None] = (-1, None)
         self._ix = {
             m: rec.index(m)
@@ -121,6 +122,12 @@ class Travel:
                 "protection_en_route",
             )
         }
+
+    def use_kernels(self) -> None:
+        """Plan and file journeys with the compiled kernels (`sim.kernels`: the same
+        numbers), before the run."""
+        self.journey.use_kernel()
+        self._journeys = day_buckets(2, self.days, compiled=True)
 
     @property
     def expected_parties(self) -> float:

@@ -198,11 +198,11 @@ def test_a_run_loads_the_compiled_kernels_from_the_cache_install_wrote():
 
 @pytest.mark.skipif(not numba_available(), reason="numba not installed")
 def test_a_process_loads_numba_only_where_its_runs_repay_it():
-    """`migsim run` (one run) keeps numba out below `COMPILED_ALONE_FROM_ARRIVALS`, and so
-    does a process with a known number of runs whose arrivals together stay below it (a
-    batch worker's share); a process running many simulations (calibration), or with numba
-    loaded already, uses the compiled kernel from `COMPILED_FROM_ARRIVALS`. (The kernels
-    are tested equal above.)"""
+    """A process with a known number of runs (`migsim run`: one; a batch worker: its
+    share) keeps numba out where those runs together expect fewer than
+    `COMPILED_ALONE_FROM_ARRIVALS` parties; a process running many simulations
+    (calibration), or with the kernels loaded already, uses them from
+    `COMPILED_FROM_ARRIVALS`. (The kernels are tested equal to their plain twins.)"""
     import subprocess
     import sys
 
@@ -213,10 +213,10 @@ def test_a_process_loads_numba_only_where_its_runs_repay_it():
         "runs = None if sys.argv[1] == 'many' else int(sys.argv[1]); "
         "m = Model(scenario('historical', 'scale=' + sys.argv[2]), 0, runs=runs); "
         "print(m.travel.expected_parties, int(m.border.lanes.compiled), "
-        "int('numba' in sys.modules))"
+        "int(m.travel.journey.compiled), int('numba' in sys.modules))"
     )
 
-    def probe_run(runs: str, scale: float = 1.0) -> tuple[float, int, int]:
+    def probe_run(runs: str, scale: float) -> tuple[float, int, int, int]:
         out = subprocess.run(
             [sys.executable, "-c", probe, runs, str(scale)],
             capture_output=True,
@@ -225,18 +225,20 @@ def test_a_process_loads_numba_only_where_its_runs_repay_it():
             check=True,
             cwd=Path(__file__).resolve().parents[1],
         )
-        parties, compiled, loaded = out.stdout.split()
-        return float(parties), int(compiled), int(loaded)
+        parties, lanes, journeys, loaded = out.stdout.split()
+        return float(parties), int(lanes), int(journeys), int(loaded)
 
-    parties, compiled, loaded = probe_run("1")
-    assert COMPILED_FROM_ARRIVALS <= parties < COMPILED_ALONE_FROM_ARRIVALS  # full scale
-    assert (compiled, loaded) == (0, 0)  # numba is not even imported
-    assert probe_run("many")[1:] == (1, 1)
+    half = 0.5  # a run expecting fewer parties than a lone run needs to repay the load
+    parties, *used = probe_run("1", half)
+    assert COMPILED_FROM_ARRIVALS <= parties < COMPILED_ALONE_FROM_ARRIVALS
+    assert used == [0, 0, 0]  # numba is not even imported
+    assert probe_run("many", half)[1:] == (1, 1, 1)
     enough = int(-(-COMPILED_ALONE_FROM_ARRIVALS // parties))  # runs that repay the load
-    assert probe_run(str(enough - 1))[1:] == (0, 0)
-    assert probe_run(str(enough))[1:] == (1, 1)
-    # too small to use it at all, however many runs
-    assert probe_run("many", 0.9 * COMPILED_FROM_ARRIVALS / parties)[1:] == (0, 0)
+    assert probe_run(str(enough - 1), half)[1:] == (0, 0, 0)
+    assert probe_run(str(enough), half)[1:] == (1, 1, 1)
+    assert probe_run("1", 1.0)[1:] == (1, 1, 1)  # a full-scale run repays it alone
+    # too small to use them at all, however many runs
+    assert probe_run("many", 0.9 * COMPILED_FROM_ARRIVALS / parties * half)[1:] == (0, 0, 0)
 
 
 @pytest.mark.skipif(not numba_available(), reason="numba not installed")
@@ -264,9 +266,12 @@ def test_use_compiled_counts_loaded_kernels_as_paid(monkeypatch):
 
 
 @pytest.mark.skipif(not numba_available(), reason="numba not installed")
-def test_migsim_run_at_full_scale_does_not_load_numba(tmp_path):
-    """`migsim run` is a process's only run (`Model(runs=1)`): at full scale it is as
-    fast without numba's load, and 110-190 MB smaller (LLVM)."""
-    args = ["run", "scenarios/historical.toml", "--no-charts", "--out", str(tmp_path / "run")]
-    assert imports_of_cli(args, ["numba"]) == [0, 0]
-    assert (tmp_path / "run" / "daily.parquet").is_file()
+def test_migsim_run_loads_numba_only_at_a_scale_that_repays_it(tmp_path):
+    """`migsim run` is a process's only run (`Model(runs=1)`): at half scale it is as fast
+    without numba's load, and 110-190 MB smaller (LLVM); at full scale the kernels repay
+    it. (The output is the same either way: the kernels are tested equal.)"""
+    for scale, loaded in ((0.5, 0), (1.0, 1)):
+        out = tmp_path / f"run{scale}"
+        args = ["run", "scenarios/historical.toml", "--no-charts", "--set", f"scale={scale}"]
+        assert imports_of_cli([*args, "--out", str(out)], ["numba"]) == [0, loaded]
+        assert (out / "daily.parquet").is_file()

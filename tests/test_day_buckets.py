@@ -1,12 +1,20 @@
-"""`sim.journey.DayBuckets` against the plain rule: `pop(day)` gives every row filed under
-`day` since, in filing order (batches, rows and single rows, however the bucket files
-them: by day, or by bin until the bin is opened)."""
+"""`sim.daybuckets.DayBuckets` and its compiled twin against the plain rule: `pop(day)`
+gives every row filed under `day` since, in filing order (batches, rows and single rows,
+however the bucket files them: by day, or by bin until the bin is opened; in a linked list
+per day, its slots reused)."""
 
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from sim.journey import DayBuckets
+from sim.daybuckets import CompiledDayBuckets, day_buckets
+from sim.kernels import numba_available
+
+DAYS = 400
+COMPILED = pytest.param(
+    True, marks=pytest.mark.skipif(not numba_available(), reason="numba not installed")
+)
 
 
 class Reference:
@@ -22,11 +30,14 @@ class Reference:
         return np.array(mine) if mine else None
 
 
-def test_day_buckets_pop_what_was_filed_in_filing_order():
+@pytest.mark.parametrize("compiled", [False, COMPILED])
+def test_day_buckets_pop_what_was_filed_in_filing_order(compiled):
     g = np.random.default_rng(3)
-    bucket, ref = DayBuckets(), Reference()
+    bucket, ref = day_buckets(3, DAYS, compiled), Reference()
+    if compiled:  # small, so that it grows, and reuses popped slots
+        bucket = CompiledDayBuckets(3, DAYS, capacity=8)
     serial = 0.0
-    for day in range(400):
+    for day in range(DAYS):
         for _ in range(int(g.integers(0, 4))):  # filings of the day, of every kind
             n = int(g.integers(0, 30))
             span = 3 if g.random() < 0.3 else 120  # near days, or far beyond a bin
@@ -48,9 +59,24 @@ def test_day_buckets_pop_what_was_filed_in_filing_order():
         assert (got is None) == (want is None), day
         if want is not None:
             assert got.dtype == np.float64 and np.array_equal(got, want), day
-    for day in range(400):  # the days skipped, popped late
+    for day in range(DAYS):  # the days skipped, popped late (rows past DAYS: never popped)
         want = ref.pop(day)
         got = bucket.pop(day)
         assert (got is None) == (want is None), day
         if want is not None:
             assert np.array_equal(got, want), day
+
+
+@pytest.mark.skipif(not numba_available(), reason="numba not installed")
+def test_the_compiled_buckets_reuse_popped_slots_and_refuse_other_widths():
+    bucket = CompiledDayBuckets(2, 10, capacity=4)
+    for day in range(8):  # four rows a day, popped the next day: the table never grows
+        bucket.add_rows(np.full(4, day + 1), np.arange(8.0).reshape(4, 2) + day)
+        got = bucket.pop(day)
+        assert (got is None) == (day == 0)
+    assert len(bucket._nxt) == 8  # grown once (4 live rows, 4 more filed), then reused
+    assert bucket.pop(9) is None and bucket._live == 4
+    bucket.add_rows(np.array([10, 11, -1]), np.zeros((3, 2)))  # past the last day: dropped
+    assert bucket._live == 4
+    with pytest.raises(ValueError, match="3 columns"):
+        bucket.add_rows(np.array([1]), np.zeros((1, 3)))
