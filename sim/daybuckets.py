@@ -159,24 +159,22 @@ def _stable_order(days: np.ndarray) -> np.ndarray:
 
 class CompiledDayBuckets:
     """`DayBuckets` (the same methods, the same rows in the same order) for rows of a
-    fixed width popped on days 0..days-1, as a linked list per day in one table whose
-    slots are reused once popped (`sim.daybuckets_kernel`)."""
+    fixed width popped on days 0..days-1, as a linked list of blocks of rows per day in
+    one table, whose blocks are reused once popped (`sim.daybuckets_kernel`)."""
 
-    def __init__(self, width: int, days: int, capacity: int = 4096) -> None:
-        from sim.daybuckets_kernel import file_rows, pop_rows
+    def __init__(self, width: int, days: int, blocks: int = 256) -> None:
+        from sim.daybuckets_kernel import BLOCK, file_rows, pop_rows
 
         self._file, self._pop = file_rows, pop_rows
         self.width = width
-        self._data = np.empty((capacity, width))
-        self._nxt = np.empty(capacity, dtype=np.int64)
-        self._head = np.full(days, -1, dtype=np.int64)
-        self._tail = np.full(days, -1, dtype=np.int64)
-        self._count = np.zeros(days, dtype=np.int64)
-        self._state = np.array([-1, 0], dtype=np.int64)  # first free slot, slots used
-        self._live = 0  # rows filed and not popped
+        self._data = np.empty((blocks, BLOCK, width))
+        self._meta = np.empty((blocks, 2), dtype=np.int64)  # next block, rows in use
+        self._by_day = np.zeros((3, days), dtype=np.int64)  # first, last block; rows
+        self._by_day[:2] = -1
+        self._state = np.array([-1, 0], dtype=np.int64)  # first free block, blocks used
         # load the kernels now, not in the run (nothing is filed, nothing popped)
         self.add_rows(np.empty(0, dtype=np.int64), np.empty((0, width)))
-        self._pop(0, self._data, self._nxt, self._head, self._tail, self._count, self._state)
+        self._pop(0, self._data, self._meta, self._by_day, self._state)
 
     def add(self, days: np.ndarray, *columns: np.ndarray | float) -> None:
         if not len(days):
@@ -187,39 +185,30 @@ class CompiledDayBuckets:
         self.add_rows(days, rows)
 
     def add_rows(self, days: np.ndarray, rows: np.ndarray) -> None:
-        n = len(days)
         if rows.shape[1] != self.width:
             raise ValueError(f"rows of {rows.shape[1]} columns in buckets of {self.width}")
-        if self._live + n > len(self._nxt):
-            self._grow(max(2 * len(self._nxt), self._live + n))
-        self._live += self._file(
-            np.ascontiguousarray(days, dtype=np.int64),
-            np.ascontiguousarray(rows, dtype=np.float64),
-            self._data,
-            self._nxt,
-            self._head,
-            self._tail,
-            self._count,
-            self._state,
-        )
+        days = np.ascontiguousarray(days, dtype=np.int64)
+        rows = np.ascontiguousarray(rows, dtype=np.float64)
+        done = 0
+        while True:
+            done = self._file(days, rows, done, self._data, self._meta, self._by_day, self._state)
+            if done == len(days):
+                return
+            self._grow(2 * len(self._data))  # (out of blocks: the rest goes on after)
 
     def add_one(self, day: int, row: tuple[float, ...]) -> None:
         self.add_rows(np.array([day], dtype=np.int64), np.array([row], dtype=np.float64))
 
     def pop(self, day: int) -> np.ndarray | None:
-        if not self._count[day]:
+        if not self._by_day[2, day]:
             return None
-        rows = self._pop(
-            day, self._data, self._nxt, self._head, self._tail, self._count, self._state
-        )
-        self._live -= len(rows)
-        return rows
+        return self._pop(day, self._data, self._meta, self._by_day, self._state)
 
-    def _grow(self, capacity: int) -> None:
-        """Room for `capacity` slots: the slots in use keep their places."""
+    def _grow(self, blocks: int) -> None:
+        """Room for `blocks` blocks: those in use keep their places."""
         used = int(self._state[1])
-        data = np.empty((capacity, self.width))
+        data = np.empty((blocks, *self._data.shape[1:]))
         data[:used] = self._data[:used]
-        nxt = np.empty(capacity, dtype=np.int64)
-        nxt[:used] = self._nxt[:used]
-        self._data, self._nxt = data, nxt
+        meta = np.empty((blocks, 2), dtype=np.int64)
+        meta[:used] = self._meta[:used]
+        self._data, self._meta = data, meta

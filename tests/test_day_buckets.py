@@ -34,8 +34,8 @@ class Reference:
 def test_day_buckets_pop_what_was_filed_in_filing_order(compiled):
     g = np.random.default_rng(3)
     bucket, ref = day_buckets(3, DAYS, compiled), Reference()
-    if compiled:  # small, so that it grows, and reuses popped slots
-        bucket = CompiledDayBuckets(3, DAYS, capacity=8)
+    if compiled:  # small, so that it grows, and reuses popped blocks
+        bucket = CompiledDayBuckets(3, DAYS, blocks=2)
     serial = 0.0
     for day in range(DAYS):
         for _ in range(int(g.integers(0, 4))):  # filings of the day, of every kind
@@ -68,15 +68,19 @@ def test_day_buckets_pop_what_was_filed_in_filing_order(compiled):
 
 
 @pytest.mark.skipif(not numba_available(), reason="numba not installed")
-def test_the_compiled_buckets_reuse_popped_slots_and_refuse_other_widths():
-    bucket = CompiledDayBuckets(2, 10, capacity=4)
-    for day in range(8):  # four rows a day, popped the next day: the table never grows
-        bucket.add_rows(np.full(4, day + 1), np.arange(8.0).reshape(4, 2) + day)
+def test_the_compiled_buckets_reuse_popped_blocks_and_refuse_other_widths():
+    from sim.daybuckets_kernel import BLOCK
+
+    bucket = CompiledDayBuckets(2, 10, blocks=2)
+    for day in range(8):  # a block and a half a day, popped the next day
+        n = BLOCK + BLOCK // 2
+        bucket.add_rows(np.full(n, day + 1), np.arange(2.0 * n).reshape(n, 2) + day)
         got = bucket.pop(day)
         assert (got is None) == (day == 0)
-    assert len(bucket._nxt) == 8  # grown once (4 live rows, 4 more filed), then reused
-    assert bucket.pop(9) is None and bucket._live == 4
+        if got is not None:
+            assert np.array_equal(got, np.arange(2.0 * n).reshape(n, 2) + day - 1)
+    assert len(bucket._data) == 4  # grown once (2 blocks live, 2 more filed), then reused
     bucket.add_rows(np.array([10, 11, -1]), np.zeros((3, 2)))  # past the last day: dropped
-    assert bucket._live == 4
+    assert int(bucket._by_day[2].sum()) == BLOCK + BLOCK // 2
     with pytest.raises(ValueError, match="3 columns"):
         bucket.add_rows(np.array([1]), np.zeros((1, 3)))
