@@ -142,7 +142,7 @@ class Model:
             self.metering_exempt[NAT_INDEX[nat_name] * 3 + GROUPS.index(group_name)] = True
         self.custody = Custody(ctx, sc.border.holding_capacity * sc.scale)
         lanes = max(1, round(sc.border.processing_lanes * sc.scale))
-        self.border = BorderStation(ctx, sc.border, lanes)
+        self.border = BorderStation(ctx, sc.border, lanes, self.travel.expected_parties)
         self.hhs_days = sc.border.hhs_hours / 24.0
         self.desks = [AgreementDesk(ctx, a, i + 1) for i, a in enumerate(sc.agreements)]
         # days on which some agreement is in force: elsewhere no desk is consulted at all

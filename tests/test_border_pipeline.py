@@ -243,22 +243,24 @@ def test_a_process_loads_numba_only_where_its_runs_repay_it():
 
 @pytest.mark.skipif(not numba_available(), reason="numba not installed")
 def test_use_compiled_counts_loaded_kernels_as_paid(monkeypatch):
-    """With both kernels already loaded in the process, their load is no longer a cost."""
+    """With every kernel already loaded in the process, their load is no longer a cost."""
     import sys
     import types
 
     from sim import kernels
 
     big = kernels.COMPILED_FROM_ARRIVALS
-    names = ("sim.lanes_kernel", "sim.journey_kernel")
+    names = kernels._KERNELS
+    assert len(names) == 3
     for name in names:
         monkeypatch.delitem(sys.modules, name, raising=False)
     assert not kernels.use_compiled(big, runs=1)
     assert kernels.use_compiled(big, runs=None)
     assert kernels.use_compiled(kernels.COMPILED_ALONE_FROM_ARRIVALS, runs=1)
-    monkeypatch.setitem(sys.modules, names[0], types.ModuleType(names[0]))
-    assert not kernels.use_compiled(big, runs=1)  # one of the two: the load is not all paid
-    monkeypatch.setitem(sys.modules, names[1], types.ModuleType(names[1]))
+    for name in names[:-1]:
+        monkeypatch.setitem(sys.modules, name, types.ModuleType(name))
+    assert not kernels.use_compiled(big, runs=1)  # not all of them: the load is not all paid
+    monkeypatch.setitem(sys.modules, names[-1], types.ModuleType(names[-1]))
     assert kernels.use_compiled(big, runs=1)
     assert not kernels.use_compiled(big - 1, runs=None)
     monkeypatch.setenv("MIGSIM_NO_NUMBA", "1")
