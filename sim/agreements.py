@@ -28,6 +28,7 @@ import numpy as np
 from sim.context import Context
 from sim.domain import COUNTRY_BIT, GROUP_INDEX, NAT_INDEX, STATE_INDEX
 from sim.party import Batch, Party
+from sim.recorder import N_CELLS
 from sim.scenario.schema import Agreement
 
 IN_CUSTODY = STATE_INDEX["in_custody"]
@@ -137,6 +138,21 @@ class AgreementDesk:
         self.ctx.rec.add(day, self._referred, cell, size, self.index)
         return True
 
+    def refer_rows(self, day: int, eligible: np.ndarray, cell, size) -> np.ndarray:
+        """`refer` for the eligible rows of a batch (a mask), in order: the same draws from
+        the desk's own stream, so the same numbers; the referred counted at once (whole
+        persons: the same sums). Returns the mask of the referred."""
+        rows = np.flatnonzero(eligible)
+        referred = np.zeros(len(eligible), dtype=bool)
+        if not len(rows):
+            return referred
+        hit = rows[self.rs.uniforms(len(rows)) < self.referral]
+        if len(hit):
+            referred[hit] = True
+            persons = np.bincount(cell[hit], size[hit], N_CELLS)
+            self.ctx.rec.add_cells(day, self._referred, persons, self.index)
+        return referred
+
     def _roll_week(self, day: int) -> None:
         week = (day - self.start_day) // 7
         if week != self.week:
@@ -226,24 +242,26 @@ def refer(
     transferred under the first with room in its weekly cap, else waits at the first.
     Returns the mask of the parties not referred, and the transfers (party, desk, time).
     Only the eligible parties (a few a day) are looked at one by one: caps bind in order."""
-    masks = [desk.eligible_rows(done, day) for desk in desks]
-    eligible = np.logical_or.reduce(masks)
     others = np.ones(len(done), dtype=bool)
     transfers: list[tuple[Party, AgreementDesk, float]] = []
-    if not eligible.any():
+    masks = [desk.eligible_rows(done, day) for desk in desks]
+    if not any(m.any() for m in masks):
         return others, transfers
+    # each desk draws for its eligible parties in their order, from a stream of its own:
+    # the same numbers as party by party, desk after desk
     cell, size, t = done.cell, done.size, done.t
-    for i in np.flatnonzero(eligible).tolist():
-        c, n, now = int(cell[i]), int(size[i]), float(t[i])
-        referred = [d for d, m in zip(desks, masks, strict=True) if m[i] and d.refer(day, c, n)]
-        if not referred:
-            continue
-        others[i] = False
-        party = done.take(np.array([i])).parties(IN_CUSTODY)[0]
-        for desk in referred:
-            if desk.try_transfer(n, now):
+    referred = [d.refer_rows(day, m, cell, size) for d, m in zip(desks, masks, strict=True)]
+    rows = np.flatnonzero(np.logical_or.reduce(referred))
+    if not len(rows):
+        return others, transfers
+    others[rows] = False
+    for i, party in zip(rows.tolist(), done.take(rows).parties(IN_CUSTODY), strict=True):
+        now = float(t[i])
+        mine = [d for d, r in zip(desks, referred, strict=True) if r[i]]
+        for desk in mine:
+            if desk.try_transfer(party.size, now):
                 transfers.append((party, desk, now))
                 break
         else:
-            referred[0].wait(party, now)
+            mine[0].wait(party, now)
     return others, transfers
