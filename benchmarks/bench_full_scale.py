@@ -63,13 +63,17 @@ Figures (the table's rows):
   time (pre-fit, trials, the loss's noise estimate, the summary) is in the notes. One run
   (it takes about a minute). No target.
 - **batch speed-up**: `migsim batch SCENARIO --reps R --set scale=S --no-charts` (default
-  8 replications at scale 0.25, about 2 s each: a batch's runs, not its start-up, should
-  dominate what is compared) with `--jobs 1` and
+  8 replications at scale 0.25: chosen when a run took about 2 s, so that a batch's runs,
+  not its start-up, dominate what is compared; since 8 Dec, with the compiled kernels, a
+  run takes 1.0-1.2 s in a batch) with `--jobs 1` and
   `--jobs 2`: wall(jobs 1) / wall(jobs 2) of the whole command. The batch charts (drawn
   once, by the parent, after the runs) are left out: they are the same serial work with
   either setting and are measured by the charts row. `--batch-runs` pairs (default 3),
   run alternately; median wall over median wall (one pair varied from 1.56x to 1.78x on a
-  quiet machine). Target >= 1.8x.
+  quiet machine). Target >= 1.8x. What keeps it below 2x: the driver's start-up (about
+  0.45 s) and summary (0.2 s), numba's load in each worker (0.4 s alone, 0.5 s two at a
+  time, against once for `--jobs 1`), and runs 5-11% slower two at a time; the faster the
+  runs, the more these weigh.
 
 Wall times depend on what else the machine runs: the header gives the load average at the
 start, and the CPU times (of the command's whole process tree for the commands) tell how
