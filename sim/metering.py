@@ -142,7 +142,9 @@ class PortMetering:
         # the intake: the longest prefix of the list that fits in the credit
         self.credit += self.intake
         queue = np.flatnonzero(self._waiting[window]) + self.head
-        cum = np.cumsum(self._cols["size"][queue])
+        # a party is at least one person, so no more parties than the credit's whole
+        # persons fit: the sum need not go further along the list (the same sums)
+        cum = np.cumsum(self._cols["size"][queue[: int(self.credit + 1e-9) + 1]])
         k = int(np.searchsorted(cum, self.credit + 1e-9, side="right"))
         admitted = queue[:k]
         if k:
