@@ -2,9 +2,10 @@
 no Python object per party while it travels or waits to set out again.
 
 `DayBuckets` is the plain (numpy) container; `CompiledDayBuckets` is its compiled twin
-(`sim.daybuckets_kernel`: a linked list per day in one table), used by runs large enough
-to repay numba's load (`sim.kernels.use_compiled`): the same rows in the same order, without the
-sorting, splitting and joining that cost the plain one about 60 microseconds a pop.
+(`sim.daybuckets_kernel`: a linked list of blocks of rows per day in one table), used by
+runs large enough to repay numba's load (`sim.kernels.use_compiled`): the same rows in the
+same order, without the sorting, splitting and joining that cost the plain one about 60
+microseconds a pop.
 `day_buckets` makes one or the other.
 """
 

@@ -5,7 +5,7 @@ memory (see `sim.daybuckets.CompiledDayBuckets`).
 
 State, in arrays the wrapper owns: `data` [block, row, column]; `meta` [block, 2]: the
 next block of the same day (-1 at the end; for a free block, the next free one) and the
-rows in use; `days` [3, day]: the first and last block and the rows of each day; `state`
+rows in use; `by_day` [3, day]: the first and last block and the rows of each day; `state`
 = (first free block, blocks ever used)."""
 
 from __future__ import annotations

@@ -9,8 +9,8 @@ call: a day's re-attempts and extra departures (about 700 parties at full scale)
 planned by some sixty numpy calls over [party, leg] arrays, about 250 microseconds a
 day, most of it call overhead; here it is one call and one pass over the legs.
 
-Only the stop times of those Mexican enforcement stops are left to the caller: they invert
-the cumulative hazard with `np.interp`, whose search among tied values (days without
+Only the times of Mexican enforcement stops are left to the caller: they invert the
+cumulative hazard with `np.interp`, whose search among tied values (days without
 enforcement) is numpy's own.
 """
 

@@ -3,8 +3,9 @@
 Three parts of a run have a compiled twin that computes the same numbers with the same
 random draws and floating-point operations (each tested against its plain version): the
 processing lanes' priority queue (`sim.lanes_kernel`), journey planning
-(`sim.journey_kernel`) and the day-buckets parties wait in (`sim.daybuckets_kernel`). Loading numba and the cached kernels takes about 0.4 s and
-110-190 MB of resident memory (LLVM), so a run uses them only where that load is repaid:
+(`sim.journey_kernel`) and the day-buckets parties wait in (`sim.daybuckets_kernel`).
+Loading numba and the cached kernels takes about 0.4 s and 110-190 MB of resident memory
+(LLVM), so a run uses them only where that load is repaid:
 in a process that plays many runs (calibration, backtests, attribution) or that has
 loaded them already, from `COMPILED_FROM_ARRIVALS` expected parties a run; in a process
 that plays a known number of runs (`migsim run`: one; a batch worker: its share of the

@@ -21,6 +21,21 @@ ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"
 
 
+def fresh_python(code: str, *args: str, env: dict | None = None, timeout: float = 300) -> str:
+    """What `python -c CODE ARGS` prints, in a fresh interpreter run from the project's
+    root (a process's imports and loads are its own); fails the test if it fails."""
+    out = subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=True,
+        cwd=ROOT,
+        env=os.environ if env is None else env,
+    )
+    return out.stdout
+
+
 def imports_of_cli(args: list[str], modules: list[str], env: dict | None = None) -> list[int]:
     """`migsim ARGS` in a fresh interpreter: its exit code, then for each of `modules`
     whether the command's own process imported it (1) or not (0)."""
@@ -30,16 +45,7 @@ def imports_of_cli(args: list[str], modules: list[str], env: dict | None = None)
         f"    code = main({args!r})\n"
         f"print(code, *(int(m in sys.modules) for m in {modules!r}))\n"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-        cwd=ROOT,
-        env=os.environ if env is None else env,
-    )
-    return [int(x) for x in out.stdout.split()[-1 - len(modules) :]]
+    return [int(x) for x in fresh_python(code, env=env).split()[-1 - len(modules) :]]
 
 
 def sigint_default() -> None:

@@ -25,7 +25,7 @@ import simpy
 
 from sim.kernels import numba_available
 from sim.lanes import Lanes
-from tests.conftest import imports_of_cli
+from tests.conftest import fresh_python, imports_of_cli
 
 DATA = Path(__file__).parent / "data"
 
@@ -170,9 +170,6 @@ def test_whole_runs_match_the_object_border_in_distribution():
 def test_a_run_loads_the_compiled_kernels_from_the_cache_install_wrote():
     """`make` compiles the kernels once at install (`warm_kernels`); a new process, as a
     run is, then loads them from numba's on-disk cache and compiles nothing."""
-    import subprocess
-    import sys
-
     from sim.kernels import warm_kernels
 
     assert warm_kernels()
@@ -184,15 +181,7 @@ def test_a_run_loads_the_compiled_kernels_from_the_cache_install_wrote():
         "print(sum(sum(x.cache_hits.values()) for x in s), "
         "sum(sum(x.cache_misses.values()) for x in s))"
     )
-    out = subprocess.run(
-        [sys.executable, "-c", probe],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=True,
-        cwd=Path(__file__).resolve().parents[1],
-    )
-    hits, misses = map(int, out.stdout.split())
+    hits, misses = map(int, fresh_python(probe, timeout=120).split())
     assert (hits, misses) == (2, 0)
 
 
@@ -203,9 +192,6 @@ def test_a_process_loads_numba_only_where_its_runs_repay_it():
     `COMPILED_ALONE_FROM_ARRIVALS` parties; a process running many simulations
     (calibration), or with the kernels loaded already, uses them from
     `COMPILED_FROM_ARRIVALS`. (The kernels are tested equal to their plain twins.)"""
-    import subprocess
-    import sys
-
     from sim.kernels import COMPILED_ALONE_FROM_ARRIVALS, COMPILED_FROM_ARRIVALS
 
     probe = (
@@ -217,15 +203,9 @@ def test_a_process_loads_numba_only_where_its_runs_repay_it():
     )
 
     def probe_run(runs: str, scale: float) -> tuple[float, int, int, int]:
-        out = subprocess.run(
-            [sys.executable, "-c", probe, runs, str(scale)],
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=True,
-            cwd=Path(__file__).resolve().parents[1],
-        )
-        parties, lanes, journeys, loaded = out.stdout.split()
+        parties, lanes, journeys, loaded = fresh_python(
+            probe, runs, str(scale), timeout=120
+        ).split()
         return float(parties), int(lanes), int(journeys), int(loaded)
 
     half = 0.5  # a run expecting fewer parties than a lone run needs to repay the load
