@@ -53,91 +53,84 @@ def plan(
         for j in range(route_cum.shape[1] - 1):
             if u >= route_cum[o, j]:
                 pick += 1
-        route[i] = route_row[o, pick]
-        rn[i] = route[i] * n_nat + nat[i]
+        r = route_row[o, pick]
+        route[i] = r
+        rn[i] = r * n_nat + nat[i]
     # leg durations: the mean where fixed; gamma draws one shape class after another, each
     # class's legs in row-major order
     dur = np.empty((n, legs))
     for i in range(n):
+        r = route[i]
         for j in range(legs):
-            dur[i, j] = leg_mean[route[i], j]
-    for c in range(len(shapes)):
+            c = leg_class[r, j]
+            dur[i, j] = (
+                rng.standard_gamma(shapes[0]) * leg_scale[r, j] if c == 0 else leg_mean[r, j]
+            )
+    for c in range(1, len(shapes)):
         shape = shapes[c]
         for i in range(n):
             r = route[i]
             for j in range(legs):
                 if leg_class[r, j] == c:
                     dur[i, j] = rng.standard_gamma(shape) * leg_scale[r, j]
+    # protection: who applies (a draw for every leg where one may), after every duration
     ends = np.empty((n, legs))
     time = np.empty(n)
     end_leg = np.full(n, legs)
     kind = np.zeros(n, dtype=np.int8)
+    applied = np.empty(n * legs, dtype=np.int64)
+    n_applied = 0
     for i in range(n):
         acc = dur[i, 0]
         ends[i, 0] = acc
         for j in range(1, legs):
             acc = acc + dur[i, j]
             ends[i, j] = acc
-        time[i] = t0[i] + ends[i, legs - 1]
-    # protection: who applies (a draw for every leg where one may), then who stays
-    n_may = 0
-    for i in range(n):
+        time[i] = t0[i] + acc
+        k = rn[i]
         for j in range(legs):
-            if apply_p[rn[i], j] > 0.0:
-                n_may += 1
-    applied = np.empty(n_may, dtype=np.int64)
-    n_applied = 0
-    for i in range(n):
-        for j in range(legs):
-            p = apply_p[rn[i], j]
+            p = apply_p[k, j]
             if p > 0.0 and rng.random() < p:  # (a draw only where one may apply)
                 applied[n_applied] = i * legs + j
                 n_applied += 1
-    applied = applied[:n_applied]
-    for a in applied:
-        i, j = a // legs, a % legs
+    # then who stays (a draw for each who applied, in the same order)
+    for a in range(n_applied):
+        i, j = applied[a] // legs, applied[a] % legs
         if rng.random() >= leg_continue[route[i], j] and j < end_leg[i]:
             end_leg[i] = j
-    for i in range(n):
-        if end_leg[i] < legs:
-            kind[i] = PROTECTION
-            leg = end_leg[i]
-            start = t0[i]
-            x = start + (ends[i, leg] - dur[i, leg])
-            time[i] = x if x > start else start
-    # Mexican enforcement on the Mexican leg(s) of those still travelling there
+    if n_applied:
+        for i in range(n):
+            if end_leg[i] < legs:
+                kind[i] = PROTECTION
+                leg = end_leg[i]
+                start = t0[i]
+                x = start + (ends[i, leg] - dur[i, leg])
+                time[i] = x if x > start else start
+    # Mexican enforcement on the Mexican leg(s) of those still travelling there: an
+    # exponential for each party exposed, in party order, one Mexican leg after the other
     stopped = np.empty(n, dtype=np.int64)
     stop_h = np.empty(n)
     n_stopped = 0
     for nth in range(exposed_leg.shape[1]):
-        n_exposed = 0
         for i in range(n):
             leg = exposed_leg[rn[i], nth]
             if leg >= 0 and end_leg[i] > leg:
-                n_exposed += 1
-        e_stop = np.empty(n_exposed)
-        for k in range(n_exposed):
-            e_stop[k] = rng.standard_exponential()
-        k = 0
-        for i in range(n):
-            leg = exposed_leg[rn[i], nth]
-            if leg >= 0 and end_leg[i] > leg:
+                e = rng.standard_exponential()
                 end = t0[i] + ends[i, leg]
                 h0 = _cum_hazard(end - dur[i, leg], slope, cum, last)
                 h1 = _cum_hazard(end, slope, cum, last)
-                if (h1 - h0) > e_stop[k]:
+                if (h1 - h0) > e:
                     end_leg[i] = leg
                     kind[i] = STOPPED
                     stopped[n_stopped] = i
-                    stop_h[n_stopped] = h0 + e_stop[k]
+                    stop_h[n_stopped] = h0 + e
                     n_stopped += 1
-                k += 1
     transited = np.empty(n, dtype=np.int64)
     sought = np.zeros(n, dtype=np.int64)
     for i in range(n):
         transited[i] = transited_upto[rn[i], end_leg[i]]
-    for a in applied:
-        i, j = a // legs, a % legs
+    for a in range(n_applied):
+        i, j = applied[a] // legs, applied[a] % legs
         if j <= end_leg[i]:  # applied before the journey ended
             sought[i] |= leg_bit[route[i], j]
     return kind, time, transited, sought, stopped[:n_stopped], stop_h[:n_stopped]
