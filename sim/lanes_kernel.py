@@ -9,7 +9,13 @@ often as a party arrives, and each end sifts a completion time down from the roo
 side in memory; the kernel took 0.13 s instead of 0.38 s on a full-scale run's 1.27 M
 arrivals, played alone. Every key is distinct (party ids are), so any heap shape pops the
 same order: the numbers are those of the binary heap and of the plain-Python twin. The
-helpers are inlined into the kernel."""
+helpers are inlined into the kernel.
+
+The comparisons are written without short-circuits (`|`, `&`) and the least of four
+children is found by a tournament of selects, so choosing the child to follow takes no
+branch whose direction depends on the data (a mispredicted branch costs more than the
+loads and compares a short-circuit saves). A full-scale run's kernel took 100 ns an arrival instead of 133
+(0.127 s against 0.169 s over its 1.27 M arrivals)."""
 
 from __future__ import annotations
 
@@ -19,7 +25,12 @@ from numba import njit
 
 @njit(cache=True, inline="always")
 def _less_end(t, i, u, j):  # (time, id) < (u, j)
-    return t < u or (t == u and i < j)
+    return (t < u) | ((t == u) & (i < j))  # (no short-circuit: no branch to mispredict)
+
+
+@njit(cache=True, inline="always")
+def _lesser(ends, ends_id, x, y):  # the lesser of busy lanes x and y
+    return y if _less_end(ends[y], ends_id[y], ends[x], ends_id[x]) else x
 
 
 @njit(cache=True, inline="always")
@@ -50,10 +61,17 @@ def _replace_end(ends, ends_id, n, t, i):  # the root replaced by (t, i), sifted
         c = 4 * k + 1  # the first of k's (up to) four children
         if c >= n:
             break
-        m = c
-        for j in range(c + 1, min(c + 4, n)):
-            if _less_end(ends[j], ends_id[j], ends[m], ends_id[m]):
-                m = j
+        if c + 3 < n:  # four children: the least by a tournament (selects, not branches)
+            m = _lesser(
+                ends,
+                ends_id,
+                _lesser(ends, ends_id, c, c + 1),
+                _lesser(ends, ends_id, c + 2, c + 3),
+            )
+        else:
+            m = c
+            for j in range(c + 1, n):
+                m = _lesser(ends, ends_id, m, j)
         if _less_end(ends[m], ends_id[m], t, i):
             ends[k] = ends[m]
             ends_id[k] = ends_id[m]
@@ -65,12 +83,9 @@ def _replace_end(ends, ends_id, n, t, i):  # the root replaced by (t, i), sifted
 
 
 @njit(cache=True, inline="always")
-def _less_w(r, t, i, w_rank, w_t, w_id, j):
-    if r != w_rank[j]:
-        return r < w_rank[j]
-    if t != w_t[j]:
-        return t < w_t[j]
-    return i < w_id[j]
+def _less_w(r, t, i, w_rank, w_t, w_id, j):  # (rank, time, id) < party j's
+    rj, tj = w_rank[j], w_t[j]
+    return (r < rj) | ((r == rj) & ((t < tj) | ((t == tj) & (i < w_id[j]))))
 
 
 @njit(cache=True, inline="always")
@@ -95,11 +110,10 @@ def _pop_w(w_rank, w_t, w_id, w_svc, n):
         c = 2 * k + 1
         if c >= m:
             break
-        if c + 1 < m and _less_w(w_rank[c + 1], w_t[c + 1], w_id[c + 1], w_rank, w_t, w_id, c):
-            c += 1
-        if w_rank[c] < r or (
-            w_rank[c] == r and (w_t[c] < t or (w_t[c] == t and w_id[c] < i))
-        ):  # child < the moved item
+        # the lesser child (c + 1 < m is within the arrays: read, then ignored if past the end)
+        right = _less_w(w_rank[c + 1], w_t[c + 1], w_id[c + 1], w_rank, w_t, w_id, c)
+        c = c + 1 if (c + 1 < m) & right else c
+        if not _less_w(r, t, i, w_rank, w_t, w_id, c):  # child < the moved item (ids differ)
             w_rank[k], w_t[k], w_id[k], w_svc[k] = w_rank[c], w_t[c], w_id[c], w_svc[c]
             k = c
         else:

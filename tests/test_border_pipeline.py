@@ -87,19 +87,23 @@ def test_lanes_match_a_simpy_priority_resource(compiled, lanes):
 
 
 @pytest.mark.skipif(not numba_available(), reason="numba not installed")
-def test_compiled_and_python_kernels_agree_a_day_at_a_time():
+@pytest.mark.parametrize("grid", [0.0, 0.25])
+def test_compiled_and_python_kernels_agree_a_day_at_a_time(grid):
+    """Also with times on a grid of `grid` days: then completions tie and waiting parties
+    tie in rank and time, and the heaps' order is decided by party id."""
     g = np.random.default_rng(7)
     plain, compiled = Lanes(30, compiled=False), Lanes(30, compiled=True)
     assert compiled.compiled and not plain.compiled
     first = 0
+    on_grid = (lambda x: np.floor(x / grid) * grid) if grid else (lambda x: x)
     for day in range(200):
         n = int(g.integers(0, 120))
-        t = np.sort(day + g.random(n))
+        t = np.sort(day + on_grid(g.random(n)))
         t[: n // 4] = day  # admissions at the daily tick: ties at the day's start
         t = np.sort(t)
         ids = np.arange(first, first + n)
         first += n
-        svc, rank = g.exponential(1.0, n), g.integers(0, 3, n)
+        svc, rank = on_grid(g.exponential(1.0, n)), g.integers(0, 3, n)
         a = plain.advance(ids, t, svc, rank, day + 1.0)
         b = compiled.advance(ids, t, svc, rank, day + 1.0)
         for x, y in zip(a, b, strict=True):
