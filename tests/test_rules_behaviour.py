@@ -377,6 +377,58 @@ def test_metering_give_ups_cross_between_ports_with_the_cross_share():
     assert flow(ctx, "metering_gave_up") == sum(home)
 
 
+def test_metering_matches_the_plain_rule_over_a_long_list():
+    """Many days of joins, give-ups and intake, with the list's rows before its head
+    dropped several times (`_compact`): every day the port admits exactly the longest prefix of
+    those still waiting that fits in the credit, in joining order, and lets go exactly
+    those whose patience ran out before the day's end, in order of that time, as a plain
+    list walked party by party does. The give-up times are redrawn from the port's stream."""
+    from sim.rng import stream
+
+    ctx = context(days=400)
+    cfg = Metering(start=ORIGIN, daily_intake=9.0, exempt=[], give_up_days=6.0, cross_share=0.4)
+    port = PortMetering(ctx, cfg)
+    g, draws = np.random.default_rng(5), stream(ctx.seed, "metering_join", 0)
+    plain: list[list[float]] = []  # [t_in, size, leave] in joining order, while waiting
+    credit, admitted_all, joined = 0.0, 0, 0
+    for day in range(390):
+        out = port.tick(day)
+        # the plain rule
+        if plain:
+            gone = sorted((p for p in plain if p[2] < day + 1), key=lambda p: p[2])
+            plain = [p for p in plain if p[2] >= day + 1]
+            credit += cfg.daily_intake
+            admitted = []
+            while plain and sum(p[1] for p in admitted) + plain[0][1] <= credit + 1e-9:
+                admitted.append(plain.pop(0))
+            credit -= sum(p[1] for p in admitted)
+            if not plain:
+                credit = min(credit, cfg.daily_intake)
+        else:
+            gone, admitted = [], []
+            credit = min(credit + cfg.daily_intake, cfg.daily_intake)
+        assert out.admitted.t_in.tolist() == [p[0] for p in admitted], day
+        order = [p[0] for p in gone]
+        left = out.crossed.t_in.tolist() + out.home.t_in.tolist()
+        assert sorted(left) == sorted(order), day
+        for part in (out.crossed.t_in.tolist(), out.home.t_in.tolist()):
+            assert part == [t for t in order if t in set(part)], day  # in order of leaving
+        admitted_all += len(admitted)
+        # the day's joiners, after its tick: sizes 1-4, distinct times
+        k = int(g.integers(0, 14)) if day < 300 else 0
+        sizes = g.integers(1, 5, k)
+        times = day + np.sort(g.random(k)) * 0.999 + np.arange(k) * 1e-9
+        parties = [
+            party(group="family", size=int(n), t=t) for n, t in zip(sizes, times, strict=True)
+        ]
+        port.join(day, Batch.of_parties([(p.t_arrival, p) for p in parties]))
+        joined += k
+        leave = times + draws.standard_exponential(k) * cfg.give_up_days
+        plain += [[t, float(n), lv] for t, n, lv in zip(times, sizes, leave, strict=True)]
+    assert port.n < joined - 1000  # rows were dropped from the list's columns
+    assert admitted_all > 500 and port.waiting == len(plain) == 0
+
+
 def test_metering_inactive_before_its_start():
     _, port = metering(intake=3.0, start=date_of(5))
     assert not port.active(4)
