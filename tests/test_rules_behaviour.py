@@ -379,10 +379,11 @@ def test_metering_give_ups_cross_between_ports_with_the_cross_share():
 
 def test_metering_matches_the_plain_rule_over_a_long_list():
     """Many days of joins, give-ups and intake, with the list's rows before its head
-    dropped several times (`_compact`): every day the port admits exactly the longest prefix of
-    those still waiting that fits in the credit, in joining order, and lets go exactly
-    those whose patience ran out before the day's end, in order of that time, as a plain
-    list walked party by party does. The give-up times are redrawn from the port's stream."""
+    dropped several times (`_compact`): every day the port admits exactly the longest
+    prefix of those still waiting that fits in the credit, in joining order, and lets go
+    exactly those whose patience ran out before the day's end, in order of that time, as a
+    plain list walked party by party does. The give-up times are redrawn from the port's
+    stream."""
     from sim.rng import stream
 
     ctx = context(days=400)
@@ -412,7 +413,8 @@ def test_metering_matches_the_plain_rule_over_a_long_list():
         left = out.crossed.t_in.tolist() + out.home.t_in.tolist()
         assert sorted(left) == sorted(order), day
         for part in (out.crossed.t_in.tolist(), out.home.t_in.tolist()):
-            assert part == [t for t in order if t in set(part)], day  # in order of leaving
+            kept = set(part)
+            assert part == [t for t in order if t in kept], day  # in order of leaving
         admitted_all += len(admitted)
         # the day's joiners, after its tick: sizes 1-4, distinct times
         k = int(g.integers(0, 14)) if day < 300 else 0
